@@ -1,0 +1,251 @@
+"""The `tongban` command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from tongban.config import Settings, get_settings
+from tongban.db import (
+    current_revision,
+    head_revision,
+    is_up_to_date,
+    make_engine,
+    make_session_factory,
+    transaction,
+)
+from tongban.db import upgrade as upgrade_db
+from tongban.kernel.errors import DomainError
+from tongban.kernel.i18n import translate
+
+app = typer.Typer(
+    help="Tongban (通办) digital-government platform.", no_args_is_help=True, add_completion=False
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for departments' systems.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit chain.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _engine(settings: Settings) -> Engine:
+    return make_engine(settings.effective_database_url)
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+def _explain(error: DomainError) -> str:
+    chinese = translate(error.message, language="zh-CN", **error.params)
+    english = translate(error.message, language="en", **error.params)
+    lines = [f"{chinese} / {english}"]
+    for problem in error.fields:
+        lines.append(f"  - {problem.field}: {translate(problem.message, language='zh-CN', **problem.params)}")
+    return "\n".join(lines)
+
+
+def _ensure_schema(settings: Settings, engine: Engine) -> None:
+    """Upgrade an embedded SQLite database; refuse to run on an un-migrated server database."""
+    if is_up_to_date(engine):
+        return
+    if settings.is_sqlite:
+        upgrade_db(engine)
+        return
+    _fail(
+        "数据库结构不是最新版本，请先运行 `tongban db upgrade`。\n"
+        f"The database schema is at {current_revision(engine) or 'none'}, the code needs {head_revision()}: "
+        "run `tongban db upgrade` first."
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all pending migrations."""
+    settings = _settings()
+    engine = _engine(settings)
+    upgrade_db(engine)
+    typer.echo(f"database at revision {current_revision(engine)}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the schema revision of the database and of the code."""
+    engine = _engine(_settings())
+    current, head = current_revision(engine), head_revision()
+    state = "up to date" if current == head else "UPGRADE NEEDED"
+    typer.echo(f"database: {current or 'empty'}  code: {head}  {state}")
+    if current != head:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Serve the web portal, the workbench and the API."""
+    import uvicorn
+
+    from tongban.app import create_app
+
+    settings = _settings()
+    engine = _engine(settings)
+    _ensure_schema(settings, engine)
+    if workers > 1:
+        uvicorn.run("tongban.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    else:
+        uvicorn.run(create_app(settings, engine), host=host, port=port, proxy_headers=True)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo organisations and accounts (idempotent) and print the log-ins."""
+    from tongban.demo.organisations import DEMO_PASSWORD, seed
+    from tongban.kernel.permissions import ROLE_LABELS
+
+    settings = _settings()
+    engine = _engine(settings)
+    _ensure_schema(settings, engine)
+    with transaction(make_session_factory(engine)) as session:
+        accounts = seed(session)
+    typer.echo(f"演示账号 / Demo log-ins (password 密码: {DEMO_PASSWORD})")
+    for account in accounts:
+        label = translate(ROLE_LABELS[account.role], language="zh-CN")
+        typer.echo(f"  {account.username:<16} {label:<10} {account.display_name}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="Log-in name.")],
+    role: Annotated[str, typer.Option(help="citizen, enterprise, officer, steward, admin or leader.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    org: Annotated[str | None, typer.Option(help="Organisation code, e.g. 350200-SCJGJ.")] = None,
+    uscc: Annotated[str | None, typer.Option(help="Enterprise's unified social credit code.")] = None,
+    enterprise_name: Annotated[str | None, typer.Option(help="Enterprise name.")] = None,
+    ric: Annotated[str | None, typer.Option(help="Citizen's resident ID number.")] = None,
+    password: Annotated[str | None, typer.Option(help="Initial password; asked for when omitted.")] = None,
+) -> None:
+    """Create an account (as the platform operator)."""
+    from tongban.kernel.accounts import service as accounts
+    from tongban.kernel.orgs import service as orgs
+    from tongban.kernel.permissions import Actor, Role
+
+    if role not in {r.value for r in Role}:
+        _fail(f"未知角色 / unknown role: {role}")
+    secret = password or typer.prompt("Password 密码", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    engine = _engine(settings)
+    _ensure_schema(settings, engine)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            org_id = orgs.get_by_code(session, org).id if org else None
+            user = accounts.create_user(
+                session,
+                Actor.system("cli"),
+                username=username,
+                display_name=name,
+                password=secret,
+                role=Role(role),
+                org_id=org_id,
+                uscc=uscc,
+                enterprise_name=enterprise_name,
+                ric=ric,
+            )
+            typer.echo(f"created user {user.username} (id {user.id})")
+    except DomainError as error:
+        _fail(_explain(error))
+
+
+@tokens_app.command("create")
+def tokens_create(
+    org: Annotated[str, typer.Option(help="Department code, e.g. 350200-SCJGJ.")],
+    name: Annotated[str, typer.Option(help="Name of the system that will use it.")],
+    permission: Annotated[list[str], typer.Option(help="Permission to grant; repeat for several.")],
+    days: Annotated[int, typer.Option(help="Days until it expires.")] = 365,
+) -> None:
+    """Issue an API token; it is printed once and stored only as a hash."""
+    from tongban.kernel.accounts import tokens
+    from tongban.kernel.orgs import service as orgs
+    from tongban.kernel.permissions import Actor
+
+    settings = _settings()
+    engine = _engine(settings)
+    _ensure_schema(settings, engine)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            org_id = orgs.get_by_code(session, org).id
+            issued = tokens.create_token(
+                session, Actor.system("cli"), org_id=org_id, name=name, permissions=permission, days=days
+            )
+            token_id = issued.token.id
+    except DomainError as error:
+        _fail(_explain(error))
+    typer.echo(f"token id {token_id} (shown once 仅显示一次):")
+    typer.echo(issued.secret)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id.")]) -> None:
+    """Revoke an API token at once."""
+    from tongban.kernel.accounts import tokens
+    from tongban.kernel.permissions import Actor
+
+    settings = _settings()
+    engine = _engine(settings)
+    _ensure_schema(settings, engine)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            tokens.revoke_token(session, Actor.system("cli"), token_id)
+    except DomainError as error:
+        _fail(_explain(error))
+    typer.echo(f"token {token_id} revoked")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit chain; exit 0 when intact, 1 naming the first bad event."""
+    from tongban.kernel.audit import service as audit
+    from tongban.kernel.permissions import Actor
+
+    settings = _settings()
+    engine = _engine(settings)
+    with make_session_factory(engine)() as session:
+        report = audit.verify(session, Actor.system("cli"))
+    if report.intact:
+        typer.echo(f"审计链完整 / audit chain intact: {report.checked} events")
+        return
+    problem = report.problem
+    assert problem is not None
+    where = f" (id {problem.event_id})" if problem.event_id is not None else ""
+    typer.echo(
+        f"审计链被篡改 / audit chain BROKEN at event seq {problem.seq}{where}: "
+        f"{problem.kind} — {problem.detail}",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        from tongban.kernel.codes.cli import codes_app
+
+        app.add_typer(codes_app, name="codes", help="National code lists and identifier validators.")
+    except ImportError:  # pragma: no cover - the codes package ships with the platform
+        pass
+    app(prog_name="tongban")
+
+
+if __name__ == "__main__":
+    main()

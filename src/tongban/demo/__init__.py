@@ -1,0 +1,1 @@
+"""The synthetic city used by `make demo` and the tests."""

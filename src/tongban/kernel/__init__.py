@@ -1,0 +1,1 @@
+"""Shared kernel: errors, clock, i18n, organisations, accounts and permissions, audit chain."""

@@ -1,0 +1,1 @@
+"""National code lists and identifier validators."""

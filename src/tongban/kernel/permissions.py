@@ -1,0 +1,132 @@
+"""Roles, permissions and the acting party (``Actor``) that every service function receives.
+
+Scope is a subtree of the organisation tree, written as a materialised path ("/1/4/9/").
+Platform administrators and leaders act within the region their organisation belongs to;
+department officers, stewards and API tokens act for their own department only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tongban.kernel.errors import N_, NotAuthenticated, PermissionDenied
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    ENTERPRISE = "enterprise"
+    OFFICER = "officer"
+    STEWARD = "steward"
+    ADMIN = "admin"
+    LEADER = "leader"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CITIZEN: N_("Citizen"),
+    Role.ENTERPRISE: N_("Enterprise user"),
+    Role.OFFICER: N_("Department officer"),
+    Role.STEWARD: N_("Data steward"),
+    Role.ADMIN: N_("Platform administrator"),
+    Role.LEADER: N_("Leader"),
+}
+
+STAFF_ROLES = frozenset({Role.OFFICER, Role.STEWARD, Role.ADMIN, Role.LEADER})
+PUBLIC_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE})
+DEPARTMENT_ROLES = frozenset({Role.OFFICER, Role.STEWARD})
+
+
+class Permission(StrEnum):
+    PORTAL_USE = "portal.use"
+    WORKBENCH_USE = "workbench.use"
+    ORG_READ = "org.read"
+    ORG_MANAGE = "org.manage"
+    USER_READ = "user.read"
+    USER_MANAGE = "user.manage"
+    TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission name
+    AUDIT_READ = "audit.read"
+    ENTERPRISE_USERS_MANAGE = "enterprise_users.manage"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CITIZEN: frozenset({Permission.PORTAL_USE}),
+    Role.ENTERPRISE: frozenset({Permission.PORTAL_USE}),
+    Role.OFFICER: frozenset({Permission.WORKBENCH_USE, Permission.ORG_READ}),
+    Role.STEWARD: frozenset({Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.TOKEN_MANAGE}),
+    Role.ADMIN: frozenset(
+        {
+            Permission.WORKBENCH_USE,
+            Permission.ORG_READ,
+            Permission.ORG_MANAGE,
+            Permission.USER_READ,
+            Permission.USER_MANAGE,
+            Permission.TOKEN_MANAGE,
+            Permission.AUDIT_READ,
+        }
+    ),
+    Role.LEADER: frozenset(
+        {Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.USER_READ, Permission.AUDIT_READ}
+    ),
+}
+
+# Permissions an API token (a department's system) may carry. Later contexts add theirs.
+TOKEN_PERMISSIONS: frozenset[Permission] = frozenset({Permission.ORG_READ})
+
+
+def permissions_for(role: Role, *, enterprise_admin: bool = False) -> frozenset[Permission]:
+    granted = ROLE_PERMISSIONS[role]
+    if role is Role.ENTERPRISE and enterprise_admin:
+        granted = granted | {Permission.ENTERPRISE_USERS_MANAGE}
+    return granted
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, with what rights, within which part of the organisation tree."""
+
+    kind: str  # "user", "token", "system" or "anonymous"
+    id: int | None = None
+    label: str = ""
+    role: Role | None = None
+    org_id: int | None = None
+    scope_path: str | None = None
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+    uscc: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def anonymous(cls, request_id: str | None = None) -> Actor:
+        return cls(kind="anonymous", label="anonymous", request_id=request_id)
+
+    @classmethod
+    def system(cls, label: str = "system", request_id: str | None = None) -> Actor:
+        """The operator at the command line, or the platform's own scheduled work."""
+        return cls(
+            kind="system",
+            label=label,
+            scope_path="/",
+            permissions=frozenset(Permission),
+            request_id=request_id,
+        )
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    def has(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def can_act_for(self, org_path: str) -> bool:
+        return self.scope_path is not None and org_path.startswith(self.scope_path)
+
+
+def require(actor: Actor, permission: Permission, *, org_path: str | None = None) -> None:
+    """Raise unless the actor holds the permission (within the organisation, if given)."""
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    if not actor.has(permission):
+        raise PermissionDenied()
+    if org_path is not None and not actor.can_act_for(org_path):
+        raise PermissionDenied(
+            N_("This belongs to an organisation outside your remit."), code="outside_scope"
+        )

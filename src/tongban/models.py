@@ -1,0 +1,7 @@
+"""Imports every context's models so that metadata is complete (migrations, tests)."""
+
+
+def import_all_models() -> None:
+    from tongban.kernel.accounts import models as _accounts  # noqa: F401
+    from tongban.kernel.audit import models as _audit  # noqa: F401
+    from tongban.kernel.orgs import models as _orgs  # noqa: F401

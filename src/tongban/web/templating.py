@@ -1,0 +1,60 @@
+"""Jinja environment: gettext from the request's language, shared filters and globals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from tongban.kernel import i18n
+from tongban.kernel.permissions import ROLE_LABELS, Permission, Role
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _gettext(message: str, **params: Any) -> str:
+    return i18n.translate(message, **params)
+
+
+def _ngettext(singular: str, plural: str, count: int, **params: Any) -> str:
+    return i18n.translate_plural(singular, plural, count, **params)
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    templates = Jinja2Templates(env=env)
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["date"] = i18n.format_date
+    env.filters["datetime"] = i18n.format_datetime
+    env.globals["Permission"] = Permission
+    env.globals["Role"] = Role
+    env.globals["role_label"] = lambda role: i18n.translate(ROLE_LABELS[Role(role)])
+    env.globals["current_language"] = i18n.current_language.get
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the request-wide context (actor, user, language, CSRF token)."""
+    templates: Jinja2Templates = request.app.state.templates
+    full = {
+        "actor": getattr(request.state, "actor", None),
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "language": i18n.current_language.get(),
+        "path": request.url.path,
+    }
+    full.update(context or {})
+    return templates.TemplateResponse(request, name, full, status_code=status_code)
