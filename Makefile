@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_WORKERS ?= auto
 
-.PHONY: install demo serve test lint format browser clean benchmarks
+.PHONY: install demo serve test lint format browser clean benchmarks messages
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: install
 ## Debian's chromium and CJK fonts for browser tests and PDF rendering (installed when missing).
 browser:
 	@bash scripts/ensure-browser.sh
+
+## make messages [TSV=file]: refresh the zh_CN catalog from code and templates (TSV adds translations)
+messages: install
+	$(BIN)/python scripts/messages.py $(TSV)
 
 benchmarks: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
