@@ -43,14 +43,17 @@ def _is_api(request: Request) -> bool:
 
 
 def _resolve_language(request: Request) -> tuple[str, bool]:
+    """Pages are Chinese unless the person chose English (switch or preference); API callers
+    may also ask through Accept-Language."""
     explicit = i18n.normalise_language(request.query_params.get("lang")) or i18n.normalise_language(
         request.cookies.get(LANGUAGE_COOKIE)
     )
     if explicit:
         return explicit, True
-    return i18n.negotiate(
-        request.headers.get("accept-language")
-    ) or request.app.state.settings.language, False
+    default: str = request.app.state.settings.language
+    if _is_api(request):
+        return i18n.negotiate(request.headers.get("accept-language")) or default, False
+    return default, False
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -167,6 +170,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from tongban.catalog import api as catalog_api
+    from tongban.catalog import pages as catalog_pages
     from tongban.kernel.accounts import api as accounts_api
     from tongban.kernel.accounts import pages as accounts_pages
     from tongban.kernel.audit import api as audit_api
@@ -175,5 +180,15 @@ def _include_routers(app: FastAPI) -> None:
     from tongban.kernel.orgs import pages as orgs_pages
     from tongban.web import pages as web_pages
 
-    for module in (orgs_api, accounts_api, audit_api, web_pages, orgs_pages, accounts_pages, audit_pages):
+    for module in (
+        orgs_api,
+        accounts_api,
+        audit_api,
+        catalog_api,
+        web_pages,
+        orgs_pages,
+        accounts_pages,
+        audit_pages,
+        catalog_pages,
+    ):
         app.include_router(module.router)

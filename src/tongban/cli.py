@@ -17,6 +17,7 @@ from tongban.db import (
     transaction,
 )
 from tongban.db import upgrade as upgrade_db
+from tongban.kernel.codes.cli import codes_app
 from tongban.kernel.errors import DomainError
 from tongban.kernel.i18n import translate
 
@@ -27,10 +28,13 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for departments' systems.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit chain.", no_args_is_help=True)
+elements_app = typer.Typer(help="Data element registry (数据元).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(elements_app, name="elements")
+app.add_typer(codes_app, name="codes", help="National code lists and identifier validators.")
 
 
 def _settings() -> Settings:
@@ -111,19 +115,35 @@ def serve(
 
 @app.command()
 def demo() -> None:
-    """Load the demo organisations and accounts (idempotent) and print the log-ins."""
+    """Load the demo organisations, accounts and standard data (idempotent); print the log-ins."""
+    from tongban.catalog.service import seed_standard_elements
     from tongban.demo.organisations import DEMO_PASSWORD, seed
-    from tongban.kernel.permissions import ROLE_LABELS
+    from tongban.kernel.permissions import ROLE_LABELS, Actor
 
     settings = _settings()
     engine = _engine(settings)
     _ensure_schema(settings, engine)
     with transaction(make_session_factory(engine)) as session:
         accounts = seed(session)
+        seed_standard_elements(session, Actor.system("demo"))
     typer.echo(f"演示账号 / Demo log-ins (password 密码: {DEMO_PASSWORD})")
     for account in accounts:
         label = translate(ROLE_LABELS[account.role], language="zh-CN")
         typer.echo(f"  {account.username:<16} {label:<10} {account.display_name}")
+
+
+@elements_app.command("seed")
+def elements_seed() -> None:
+    """Add the platform's standard data elements that are missing (idempotent)."""
+    from tongban.catalog.service import seed_standard_elements
+    from tongban.kernel.permissions import Actor
+
+    settings = _settings()
+    engine = _engine(settings)
+    _ensure_schema(settings, engine)
+    with transaction(make_session_factory(engine)) as session:
+        added = seed_standard_elements(session, Actor.system("cli"))
+    typer.echo(f"新增标准数据元 / standard data elements added: {added}")
 
 
 @users_app.command("create")
@@ -238,12 +258,6 @@ def audit_verify() -> None:
 
 
 def main() -> None:
-    try:
-        from tongban.kernel.codes.cli import codes_app
-
-        app.add_typer(codes_app, name="codes", help="National code lists and identifier validators.")
-    except ImportError:  # pragma: no cover - the codes package ships with the platform
-        pass
     app(prog_name="tongban")
 
 

@@ -51,7 +51,11 @@ def read_catalog(path: Path = ZH_CATALOG) -> Catalog:
 
 
 def untranslated(catalog: Catalog, msgids: Iterable[str]) -> list[str]:
-    return sorted(m for m in msgids if not (catalog.get(m) and catalog.get(m).string))
+    def translated(msgid: str) -> bool:
+        message = catalog.get(msgid)
+        return message is not None and bool(message.string)
+
+    return sorted(m for m in msgids if not translated(m))
 
 
 def update(extra: dict[str, str] | None = None, path: Path = ZH_CATALOG) -> list[str]:

@@ -46,13 +46,17 @@ class Permission(StrEnum):
     TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission name
     AUDIT_READ = "audit.read"
     ENTERPRISE_USERS_MANAGE = "enterprise_users.manage"
+    CATALOG_READ = "catalog.read"
+    ELEMENT_MANAGE = "element.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.PORTAL_USE}),
     Role.ENTERPRISE: frozenset({Permission.PORTAL_USE}),
-    Role.OFFICER: frozenset({Permission.WORKBENCH_USE, Permission.ORG_READ}),
-    Role.STEWARD: frozenset({Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.TOKEN_MANAGE}),
+    Role.OFFICER: frozenset({Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.CATALOG_READ}),
+    Role.STEWARD: frozenset(
+        {Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.TOKEN_MANAGE, Permission.CATALOG_READ}
+    ),
     Role.ADMIN: frozenset(
         {
             Permission.WORKBENCH_USE,
@@ -62,15 +66,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USER_MANAGE,
             Permission.TOKEN_MANAGE,
             Permission.AUDIT_READ,
+            Permission.CATALOG_READ,
+            Permission.ELEMENT_MANAGE,
         }
     ),
     Role.LEADER: frozenset(
-        {Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.USER_READ, Permission.AUDIT_READ}
+        {
+            Permission.WORKBENCH_USE,
+            Permission.ORG_READ,
+            Permission.USER_READ,
+            Permission.AUDIT_READ,
+            Permission.CATALOG_READ,
+        }
     ),
 }
 
 # Permissions an API token (a department's system) may carry. Later contexts add theirs.
-TOKEN_PERMISSIONS: frozenset[Permission] = frozenset({Permission.ORG_READ})
+TOKEN_PERMISSIONS: frozenset[Permission] = frozenset({Permission.ORG_READ, Permission.CATALOG_READ})
 
 
 def permissions_for(role: Role, *, enterprise_admin: bool = False) -> frozenset[Permission]:

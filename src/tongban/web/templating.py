@@ -34,7 +34,8 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     templates = Jinja2Templates(env=env)
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Not "newstyle": our callables fill {placeholders} themselves (newstyle would apply %-formatting).
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["date"] = i18n.format_date
     env.filters["datetime"] = i18n.format_datetime
     env.globals["Permission"] = Permission

@@ -51,6 +51,32 @@ def _ensure_unique_code(session: Session, code: str) -> None:
         raise Conflict(N_("The code {code_value} is already in use."), code="org_code_taken", code_value=code)
 
 
+def _ensure_nearest_parent(session: Session, code: str, parent: Organisation) -> None:
+    """A region goes under the nearest region above it that exists (350203 under 厦门市, not 福建省)."""
+    skipped = domain.skipped_codes(code, parent.code)
+    nearer = session.scalar(
+        select(Organisation)
+        .where(Organisation.code.in_(skipped), Organisation.kind == OrgKind.REGION)
+        .order_by(Organisation.code.desc())
+        .limit(1)
+    )
+    if nearer is not None:
+        raise ValidationFailed(
+            fields=[
+                FieldProblem(
+                    "parent_id",
+                    N_("Region {code} belongs under {parent}."),
+                    {"code": code, "parent": f"{nearer.name} ({nearer.code})"},
+                )
+            ]
+        )
+
+
+def _ensure_parent_active(parent: Organisation) -> None:
+    if not parent.active:
+        raise ValidationFailed(fields=[FieldProblem("parent_id", N_("This organisation is deactivated."))])
+
+
 def _add(session: Session, org: Organisation, parent: Organisation | None) -> Organisation:
     org.path = "/"
     session.add(org)
@@ -72,6 +98,9 @@ def create_region(
     level = domain.check_region_placement(
         code, parent.code if parent else None, parent.kind if parent else None
     )
+    if parent is not None:
+        _ensure_nearest_parent(session, code, parent)
+        _ensure_parent_active(parent)
     _ensure_unique_code(session, code)
     org = _add(
         session,
@@ -98,6 +127,7 @@ def create_department(
     require(actor, Permission.ORG_MANAGE, org_path=parent.path)
     if parent.kind is not OrgKind.REGION:
         raise ValidationFailed(fields=[FieldProblem("parent_id", N_("A department belongs to a region."))])
+    _ensure_parent_active(parent)
     code = domain.department_code(parent.code, code_suffix)
     _ensure_unique_code(session, code)
     org = _add(
@@ -138,8 +168,10 @@ def rename(session: Session, actor: Actor, org_id: int, name: str) -> Organisati
 
 def set_active(session: Session, actor: Actor, org_id: int, active: bool) -> Organisation:
     org = _managed(session, actor, org_id)
-    if org.path == actor.scope_path and not active:
+    if not active and (org.path == actor.scope_path or org.id == actor.org_id):
         raise Conflict(N_("You cannot deactivate the organisation you administer."), code="org_own_scope")
+    if active and org.parent_id is not None and not get(session, org.parent_id).active:
+        raise Conflict(N_("Reactivate the organisation above it first."), code="org_parent_inactive")
     if not active:
         active_child = session.scalar(
             select(Organisation.id)
@@ -178,7 +210,8 @@ def list_orgs(
         statement = statement.where(or_(Organisation.name.like(pattern), Organisation.code.like(pattern)))
     if not include_inactive:
         statement = statement.where(Organisation.active.is_(True))
-    return paginate(session, statement.order_by(Organisation.path), page, page_size)
+    # Codes sort as a tree: a region, its departments, then each region under it.
+    return paginate(session, statement.order_by(Organisation.code), page, page_size)
 
 
 def manageable_regions(session: Session, actor: Actor) -> list[Organisation]:
@@ -188,7 +221,7 @@ def manageable_regions(session: Session, actor: Actor) -> list[Organisation]:
     statement = (
         select(Organisation)
         .where(Organisation.kind == OrgKind.REGION, Organisation.path.startswith(actor.scope_path))
-        .order_by(Organisation.path)
+        .order_by(Organisation.code)
     )
     return list(session.scalars(statement))
 
