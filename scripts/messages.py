@@ -1,6 +1,7 @@
 """Update the zh_CN catalog from the code: `make messages [TSV=new-translations.tsv]`.
 
-A TSV file holds new translations, one `English msgid<TAB>中文` per line.
+A TSV file holds new translations, one `English msgid<TAB>中文` per line. Without arguments
+the files in scripts/i18n/ are merged (each area of work keeps its own file there until merged).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from tongban.kernel.i18n_catalog import ZH_CATALOG, update
 
 def main() -> int:
     extra: dict[str, str] = {}
-    for name in sys.argv[1:]:
+    names = sys.argv[1:] or sorted(str(p) for p in Path(__file__).parent.joinpath("i18n").glob("*.tsv"))
+    for name in names:
         for line in Path(name).read_text(encoding="utf-8").splitlines():
             if "\t" in line:
                 msgid, text = line.split("\t", 1)

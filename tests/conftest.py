@@ -57,25 +57,31 @@ def postgres_engine() -> Iterator[Engine]:
     if not POSTGRES_URL:
         pytest.skip("TONGBAN_TEST_DATABASE_URL is not set")
     admin_url = make_url(POSTGRES_URL)
-    name = f"tongban_test_{_worker()}"
+    # The process id keeps two test runs on the same server (two checkouts, two engineers)
+    # from dropping each other's databases.
+    name = f"tongban_test_{_worker()}_{os.getpid()}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     engine = make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
     upgrade(engine)
     yield engine
     engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate(engine: Engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        connection.execute(
-            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis)"), {"genesis": GENESIS_HASH}
-        )
+        # The chains' head rows, as the migrations create them.
+        for head in ("audit_head", "access_log_head"):
+            connection.execute(
+                text(f"INSERT INTO {head} (id, seq, hash) VALUES (1, 0, :genesis)"), {"genesis": GENESIS_HASH}
+            )
 
 
 @pytest.fixture(params=BACKENDS)

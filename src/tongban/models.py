@@ -3,6 +3,7 @@
 
 def import_all_models() -> None:
     from tongban.catalog import models as _catalog  # noqa: F401
+    from tongban.exchange import models as _exchange  # noqa: F401
     from tongban.kernel.accounts import models as _accounts  # noqa: F401
     from tongban.kernel.audit import models as _audit  # noqa: F401
     from tongban.kernel.orgs import models as _orgs  # noqa: F401

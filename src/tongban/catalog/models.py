@@ -1,12 +1,13 @@
-"""Data elements: the standard definitions every catalog field binds to."""
+"""Data elements (the standard definitions every field binds to) and data resources (the catalog)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.db import Base, UTCDateTime, str_enum
 from tongban.kernel.clock import now
@@ -66,3 +67,108 @@ class DataElement(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="When it was added.")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now, doc="Last change.")
+
+
+class ResourceType(StrEnum):
+    """GB/T 21063 resource classes: 基础 / 主题 / 部门."""
+
+    BASE = "base"
+    THEME = "theme"
+    DEPARTMENT = "department"
+
+
+class SharingType(StrEnum):
+    UNCONDITIONAL = "unconditional"  # 无条件共享
+    CONDITIONAL = "conditional"  # 有条件共享
+    NOT_SHARED = "not_shared"  # 不予共享
+
+
+class OpenType(StrEnum):
+    OPEN = "open"  # 无条件开放
+    CONDITIONAL = "conditional"  # 有条件开放
+    NOT_OPEN = "not_open"  # 不予开放
+
+
+class SubjectKind(StrEnum):
+    USCC = "uscc"  # about enterprises and other organisations
+    RIC = "ric"  # about persons
+    NONE = "none"  # not about a subject (statistics, lists)
+
+
+class UpdateCycle(StrEnum):
+    REALTIME = "realtime"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    IRREGULAR = "irregular"
+
+
+class ResourceStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Resource(Base):
+    """A data resource of the catalog (政务信息资源目录), held by one provider department."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True, doc="Resource code, e.g. 350200-SCJGJ-0001.")
+    name: Mapped[str] = mapped_column(String(200), index=True, doc="Resource name (资源名称).")
+    provider_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True, doc="Department that provides it.")
+    abstract: Mapped[str] = mapped_column(Text, default="", doc="Resource abstract (资源摘要).")
+    resource_type: Mapped[ResourceType] = mapped_column(str_enum(ResourceType), doc="基础, 主题 or 部门 resource.")
+    subject_kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind), doc="What the records are about.")
+    sharing_type: Mapped[SharingType] = mapped_column(str_enum(SharingType), index=True, doc="Sharing type (共享类型).")
+    sharing_condition: Mapped[str] = mapped_column(Text, default="", doc="Condition of conditional sharing, or why not shared.")
+    open_type: Mapped[OpenType] = mapped_column(str_enum(OpenType), doc="Open-data attribute (开放属性).")
+    update_cycle: Mapped[UpdateCycle] = mapped_column(str_enum(UpdateCycle), doc="How often the provider updates it.")
+    full_coverage: Mapped[bool] = mapped_column(default=False, doc="Holds every subject of its kind: no record means none.")
+    status: Mapped[ResourceStatus] = mapped_column(str_enum(ResourceStatus), default=ResourceStatus.DRAFT, index=True, doc="Draft, published or retired.")
+    version: Mapped[int] = mapped_column(default=1, doc="Raised on every published change.")
+    search_text: Mapped[str] = mapped_column(Text, default="", doc="jieba tokens of name, abstract and field names, for full-text search.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="When it was registered.")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now, doc="Last change.")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="When the current version was published.")
+
+    fields: Mapped[list[ResourceField]] = relationship(
+        back_populates="resource", order_by="ResourceField.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ResourceField(Base):
+    """One field (信息项) of a resource, bound to a data element."""
+
+    __tablename__ = "resource_fields"
+    __table_args__ = (UniqueConstraint("resource_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True, doc="Its resource.")
+    position: Mapped[int] = mapped_column(doc="Order in the resource.")
+    name: Mapped[str] = mapped_column(String(100), doc="Column name as the provider's system calls it, e.g. 营业收入.")
+    element_id: Mapped[int] = mapped_column(ForeignKey("data_elements.id"), index=True, doc="The data element it binds to.")
+    is_key: Mapped[bool] = mapped_column(default=False, doc="Part of the record key (with the subject, e.g. the year).")
+    is_subject: Mapped[bool] = mapped_column(default=False, doc="Holds the subject identifier (USCC or resident ID).")
+    required: Mapped[bool] = mapped_column(default=False, doc="A row without it is quarantined.")
+    description: Mapped[str] = mapped_column(Text, default="", doc="Notes on the field in this resource.")
+
+    resource: Mapped[Resource] = relationship(back_populates="fields")
+    element: Mapped[DataElement] = relationship(lazy="joined")
+
+
+class ResourceVersion(Base):
+    """The metadata of a resource as published, kept for every version."""
+
+    __tablename__ = "resource_versions"
+    __table_args__ = (UniqueConstraint("resource_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True, doc="Its resource.")
+    version: Mapped[int] = mapped_column(doc="Version number.")
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, doc="Metadata and fields as published.")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="When.")
+    published_by: Mapped[str] = mapped_column(String(100), doc="Who.")

@@ -48,14 +48,32 @@ class Permission(StrEnum):
     ENTERPRISE_USERS_MANAGE = "enterprise_users.manage"
     CATALOG_READ = "catalog.read"
     ELEMENT_MANAGE = "element.manage"
+    RESOURCE_MANAGE = "resource.manage"  # register and publish the department's resources
+    DATA_INGEST = "data.ingest"  # load data into the department's resources
+    SHARING_REQUEST = "sharing.request"  # ask for another department's data
+    SHARING_DECIDE = "sharing.decide"  # approve, reject and revoke requests for own resources
+    DATA_ACCESS = "data.access"  # read and verify shared data under a grant (consumer systems)
+    ACCESS_LOG_READ = "access_log.read"  # read the access log within one's remit
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.PORTAL_USE}),
     Role.ENTERPRISE: frozenset({Permission.PORTAL_USE}),
-    Role.OFFICER: frozenset({Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.CATALOG_READ}),
+    Role.OFFICER: frozenset(
+        {Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.CATALOG_READ, Permission.SHARING_REQUEST}
+    ),
     Role.STEWARD: frozenset(
-        {Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.TOKEN_MANAGE, Permission.CATALOG_READ}
+        {
+            Permission.WORKBENCH_USE,
+            Permission.ORG_READ,
+            Permission.TOKEN_MANAGE,
+            Permission.CATALOG_READ,
+            Permission.RESOURCE_MANAGE,
+            Permission.DATA_INGEST,
+            Permission.SHARING_REQUEST,
+            Permission.SHARING_DECIDE,
+            Permission.ACCESS_LOG_READ,
+        }
     ),
     Role.ADMIN: frozenset(
         {
@@ -68,6 +86,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.CATALOG_READ,
             Permission.ELEMENT_MANAGE,
+            Permission.RESOURCE_MANAGE,
+            Permission.SHARING_DECIDE,
+            Permission.ACCESS_LOG_READ,
         }
     ),
     Role.LEADER: frozenset(
@@ -77,12 +98,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USER_READ,
             Permission.AUDIT_READ,
             Permission.CATALOG_READ,
+            Permission.ACCESS_LOG_READ,
         }
     ),
 }
 
 # Permissions an API token (a department's system) may carry. Later contexts add theirs.
-TOKEN_PERMISSIONS: frozenset[Permission] = frozenset({Permission.ORG_READ, Permission.CATALOG_READ})
+TOKEN_PERMISSIONS: frozenset[Permission] = frozenset(
+    {
+        Permission.ORG_READ,
+        Permission.CATALOG_READ,
+        Permission.DATA_INGEST,
+        Permission.SHARING_REQUEST,
+        Permission.DATA_ACCESS,
+        Permission.ACCESS_LOG_READ,
+    }
+)
 
 
 def permissions_for(role: Role, *, enterprise_admin: bool = False) -> frozenset[Permission]:
