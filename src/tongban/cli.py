@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,7 @@ from tongban.db import (
     transaction,
 )
 from tongban.db import upgrade as upgrade_db
+from tongban.exchange.ingest_cli import ingest_app
 from tongban.kernel.codes.cli import codes_app
 from tongban.kernel.errors import DomainError
 from tongban.kernel.i18n import translate
@@ -35,6 +37,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(elements_app, name="elements")
 app.add_typer(codes_app, name="codes", help="National code lists and identifier validators.")
+app.add_typer(ingest_app, name="ingest")
 
 
 def _settings() -> Settings:
@@ -113,18 +116,49 @@ def serve(
         uvicorn.run(create_app(settings, engine), host=host, port=port, proxy_headers=True)
 
 
+def _write_city(scale: int, out: Path, seed: int | None) -> None:
+    """Generate the synthetic city's department files with a progress bar."""
+    from rich.progress import Progress
+
+    from tongban.demo.city import CityConfig, generate
+
+    config = CityConfig(scale=scale) if seed is None else CityConfig(scale=scale, seed=seed)
+    with Progress() as bar:
+        task = bar.add_task("生成合成城市 / generating the city", total=scale)
+
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        manifest = generate(config, out, progress=advance)
+    typer.echo(f"{len(manifest.files)} files, manifest: {manifest.path}")
+
+
 @app.command()
-def demo() -> None:
-    """Load the demo organisations, accounts and standard data (idempotent); print the log-ins."""
+def demo(
+    scale: Annotated[int, typer.Option(help="Enterprises in the synthetic city.", min=1)] = 2000,
+    out: Annotated[
+        Path | None, typer.Option(help="Only write the departments' source files (CSV, XLSX) here.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same city.")] = None,
+) -> None:
+    """Load the demo organisations, accounts and standard data (idempotent); print the log-ins.
+
+    With --out, write the synthetic city's source data for --scale enterprises instead.
+    """
+    if out is not None:
+        _write_city(scale, out, seed)
+        return
     from tongban.catalog.service import seed_standard_elements
-    from tongban.demo.organisations import DEMO_PASSWORD, seed
+    from tongban.demo.organisations import DEMO_PASSWORD
+    from tongban.demo.organisations import seed as seed_organisations
     from tongban.kernel.permissions import ROLE_LABELS, Actor
 
     settings = _settings()
     engine = _engine(settings)
     _ensure_schema(settings, engine)
     with transaction(make_session_factory(engine)) as session:
-        accounts = seed(session)
+        accounts = seed_organisations(session)
         seed_standard_elements(session, Actor.system("demo"))
     typer.echo(f"演示账号 / Demo log-ins (password 密码: {DEMO_PASSWORD})")
     for account in accounts:
@@ -235,26 +269,36 @@ def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id.")]) ->
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit chain; exit 0 when intact, 1 naming the first bad event."""
+    """Recompute the audit chain and the access-log chain; exit 0 when both are intact, 1 naming
+    the first bad entry of each broken one."""
+    from tongban.exchange import access_log
     from tongban.kernel.audit import service as audit
     from tongban.kernel.permissions import Actor
 
     settings = _settings()
     engine = _engine(settings)
+    system = Actor.system("cli")
     with make_session_factory(engine)() as session:
-        report = audit.verify(session, Actor.system("cli"))
-    if report.intact:
-        typer.echo(f"审计链完整 / audit chain intact: {report.checked} events")
-        return
-    problem = report.problem
-    assert problem is not None
-    where = f" (id {problem.event_id})" if problem.event_id is not None else ""
-    typer.echo(
-        f"审计链被篡改 / audit chain BROKEN at event seq {problem.seq}{where}: "
-        f"{problem.kind} — {problem.detail}",
-        err=True,
-    )
-    raise typer.Exit(1)
+        reports = [
+            ("审计链", "audit chain", "event", audit.verify(session, system)),
+            ("访问日志链", "access-log chain", "entry", access_log.verify(session, system)),
+        ]
+    broken = False
+    for chinese, english, unit, report in reports:
+        if report.intact:
+            typer.echo(f"{chinese}完整 / {english} intact: {report.checked} {unit}s")
+            continue
+        broken = True
+        problem = report.problem
+        assert problem is not None
+        where = f" (id {problem.event_id})" if problem.event_id is not None else ""
+        typer.echo(
+            f"{chinese}被篡改 / {english} BROKEN at {unit} seq {problem.seq}{where}: "
+            f"{problem.kind} — {problem.detail}",
+            err=True,
+        )
+    if broken:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.db import Base, UTCDateTime, str_enum
 from tongban.kernel.clock import now
+from tongban.kernel.orgs.models import Organisation
 
 
 class ElementType(StrEnum):
@@ -134,10 +135,12 @@ class Resource(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="When it was registered.")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now, doc="Last change.")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="When the current version was published.")
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="Edits of a published resource not yet published (metadata and fields); the live row stays as published.")
 
     fields: Mapped[list[ResourceField]] = relationship(
         back_populates="resource", order_by="ResourceField.position", cascade="all, delete-orphan", lazy="selectin"
     )
+    provider: Mapped[Organisation] = relationship(lazy="selectin", viewonly=True)
 
 
 class ResourceField(Base):
