@@ -66,7 +66,7 @@ class CityFiles:
 
 
 @pytest.fixture(scope="session")
-def demo_city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Manifest, CityFiles]:
+def generated_city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Manifest, CityFiles]:
     """The `make demo` city (N = 2000), written once per test session."""
     root = tmp_path_factory.mktemp("city")
     manifest = generate(CityConfig(scale=DEMO_SCALE, seed=DEMO_SEED), root)

@@ -91,8 +91,8 @@ def test_industry_classes_are_real_and_named_as_the_kernel_names_them() -> None:
     assert size_table().shape == (len(CLASSES), 3, 2)
 
 
-def test_every_code_in_the_files_is_valid_except_the_injected_ones(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_every_code_in_the_files_is_valid_except_the_injected_ones(generated_city: City) -> None:
+    manifest, city = generated_city
     invalid: Counter[str] = Counter()
     for spec in manifest.files:
         previous: list[str] | None = None
@@ -109,8 +109,8 @@ def test_every_code_in_the_files_is_valid_except_the_injected_ones(demo_city: Ci
     assert invalid["invalid_ric"] == manifest.defects["invalid_ric"] > 0
 
 
-def test_enterprises_have_unique_codes_and_names(demo_city: City) -> None:
-    _, city = demo_city
+def test_enterprises_have_unique_codes_and_names(generated_city: City) -> None:
+    _, city = generated_city
     rows = city.rows("SCJGJ/registrations")
     firms = {r["统一社会信用代码"]: r["企业名称"] for r in rows}
     assert len(firms) == 2000
@@ -119,8 +119,8 @@ def test_enterprises_have_unique_codes_and_names(demo_city: City) -> None:
     assert any(name.startswith("厦门") and name.endswith("有限公司") for name in firms.values())
 
 
-def test_persons_agree_with_their_resident_ids(demo_city: City) -> None:
-    _, city = demo_city
+def test_persons_agree_with_their_resident_ids(generated_city: City) -> None:
+    _, city = generated_city
     people = city.rows("RSJ/persons")
     assert len({p["公民身份号码"] for p in people}) == len({tuple(p.values()) for p in people})
     hired = {h["公民身份号码"]: h for h in city.rows("RSJ/hires")}

@@ -25,8 +25,8 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 ELEMENTS = Path(__file__).parents[2] / "src/tongban/catalog/data/elements.json"
 
 
-def test_every_enterprise_key_is_registered_unless_mistyped(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_every_enterprise_key_is_registered_unless_mistyped(generated_city: City) -> None:
+    manifest, city = generated_city
     registered = {r["统一社会信用代码"] for r in city.rows("SCJGJ/registrations")}
     for spec in manifest.files:
         columns = [c["name"] for c in spec["columns"] if c["element"] == "uscc"]
@@ -36,8 +36,8 @@ def test_every_enterprise_key_is_registered_unless_mistyped(demo_city: City) -> 
                 assert value in registered or not validate_uscc(value).valid, (spec["key"], value)
 
 
-def test_hires_and_persons_describe_the_same_people(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_hires_and_persons_describe_the_same_people(generated_city: City) -> None:
+    manifest, city = generated_city
     persons = {p["公民身份号码"]: p for p in city.rows("RSJ/persons")}
     hires = {h["公民身份号码"]: h for h in city.rows("RSJ/hires")}
     typos = sum(manifest.file(key)["defects"].get("invalid_ric", 0)
@@ -51,8 +51,8 @@ def test_hires_and_persons_describe_the_same_people(demo_city: City) -> None:
             assert employer == person["参保单位统一社会信用代码"]
 
 
-def test_above_scale_list_agrees_with_revenue(demo_city: City) -> None:
-    _, city = demo_city
+def test_above_scale_list_agrees_with_revenue(generated_city: City) -> None:
+    _, city = generated_city
     regs = {r["统一社会信用代码"]: r for r in city.rows("SCJGJ/registrations")}
     revenue = {(r["纳税人识别号"], r["所属年度"]): float(r["营业收入（元）"])
                for r in city.rows("SWJ/annual_returns") if NUMBER.fullmatch(r["营业收入（元）"])}
@@ -72,8 +72,8 @@ def test_above_scale_list_agrees_with_revenue(demo_city: City) -> None:
     assert len(listed) > 50
 
 
-def test_columns_map_to_catalog_elements(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_columns_map_to_catalog_elements(generated_city: City) -> None:
+    manifest, city = generated_city
     keys = {e["key"] for e in json.loads(ELEMENTS.read_text("utf-8"))["elements"]}
     for columns in element_mapping().values():
         assert set(columns.values()) <= keys
@@ -85,8 +85,8 @@ def test_columns_map_to_catalog_elements(demo_city: City) -> None:
             mapping[spec["key"]]
 
 
-def test_xlsx_holds_the_same_rows_typed(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_xlsx_holds_the_same_rows_typed(generated_city: City) -> None:
+    manifest, city = generated_city
     spec = manifest.file("SWJ/annual_returns")
     book = load_workbook(city.root / spec["xlsx"], read_only=True)
     sheet = book.worksheets[0]

@@ -33,8 +33,8 @@ def registrations(city: Any) -> dict[str, dict[str, str]]:
     return {r["统一社会信用代码"]: r for r in unique_rows(city, "SCJGJ/registrations")}
 
 
-def test_districts_follow_their_weights(demo_city: City) -> None:
-    regs = registrations(demo_city[1])
+def test_districts_follow_their_weights(generated_city: City) -> None:
+    regs = registrations(generated_city[1])
     counts = Counter(r["住所所在行政区划"] for r in regs.values())
     total = sum(counts[d] for d, _ in XIAMEN_DISTRICT_WEIGHTS)
     for district, weight in XIAMEN_DISTRICT_WEIGHTS:
@@ -43,8 +43,8 @@ def test_districts_follow_their_weights(demo_city: City) -> None:
     assert counts["350203"] > counts["350211"] > counts["350213"]
 
 
-def test_sections_follow_the_configured_mix(demo_city: City) -> None:
-    regs = registrations(demo_city[1])
+def test_sections_follow_the_configured_mix(generated_city: City) -> None:
+    regs = registrations(generated_city[1])
     sections = Counter(
         industries.section_of(r["行业代码"]) for r in regs.values()
         if r["行业代码"] and industries.is_valid_code(r["行业代码"])
@@ -57,16 +57,16 @@ def test_sections_follow_the_configured_mix(demo_city: City) -> None:
     assert sections["F"] > sections["C"] > sections["I"]
 
 
-def test_industry_codes_are_four_digit_classes(demo_city: City) -> None:
-    regs = registrations(demo_city[1])
+def test_industry_codes_are_four_digit_classes(generated_city: City) -> None:
+    regs = registrations(generated_city[1])
     codes = {r["行业代码"] for r in regs.values() if r["行业代码"]}
     valid = [c for c in codes if industries.is_valid_code(c)]
     assert all(re.fullmatch(r"[A-T]\d{4}", c) for c in valid)
     assert all(industries.level_of(c) == "class" for c in valid)
 
 
-def test_legal_forms_and_code_authorities(demo_city: City) -> None:
-    regs = registrations(demo_city[1])
+def test_legal_forms_and_code_authorities(generated_city: City) -> None:
+    regs = registrations(generated_city[1])
     types = Counter(r["企业类型"] for r in regs.values() if r["企业类型"])
     prefixes = Counter(code[:2] for code in regs)
     n = len(regs)
@@ -81,8 +81,8 @@ def test_legal_forms_and_code_authorities(demo_city: City) -> None:
             assert code[2:8] in (row["住所所在行政区划"], "350200")
 
 
-def test_establishment_dates_are_young_with_a_long_tail(demo_city: City) -> None:
-    years = [int(r["成立日期"][:4]) for r in registrations(demo_city[1]).values()
+def test_establishment_dates_are_young_with_a_long_tail(generated_city: City) -> None:
+    years = [int(r["成立日期"][:4]) for r in registrations(generated_city[1]).values()
              if r["成立日期"]]
     assert min(years) >= 1980 and max(years) <= 2026
     young = sum(1 for y in years if y >= 2021) / len(years)
@@ -90,8 +90,8 @@ def test_establishment_dates_are_young_with_a_long_tail(demo_city: City) -> None
     assert sum(1 for y in years if y < 1995) >= 20
 
 
-def test_revenue_is_long_tailed(demo_city: City) -> None:
-    city = demo_city[1]
+def test_revenue_is_long_tailed(generated_city: City) -> None:
+    city = generated_city[1]
     regs = registrations(city)
     revenue = [
         float(r["营业收入（元）"]) for r in unique_rows(city, "SWJ/annual_returns")
@@ -107,8 +107,8 @@ def test_revenue_is_long_tailed(demo_city: City) -> None:
     assert 0.03 < zero < 0.15  # dormant companies
 
 
-def test_sizes_are_mostly_micro_and_small(demo_city: City) -> None:
-    sizes = Counter(r["企业规模"] for r in unique_rows(demo_city[1], "TJJ/annual_units")
+def test_sizes_are_mostly_micro_and_small(generated_city: City) -> None:
+    sizes = Counter(r["企业规模"] for r in unique_rows(generated_city[1], "TJJ/annual_units")
                     if r["企业规模"])
     n = sum(sizes.values())
     assert 0.55 < sizes["微型"] / n < 0.85
@@ -116,8 +116,8 @@ def test_sizes_are_mostly_micro_and_small(demo_city: City) -> None:
     assert sizes["中型"] > sizes["大型"] >= 1
 
 
-def test_qualification_rates(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_qualification_rates(generated_city: City) -> None:
+    manifest, city = generated_city
     config = CityConfig(**{k: v for k, v in manifest.data["config"].items()
                            if k in ("scale", "seed")})
     q, n, floor = config.qualifications, config.scale, config.policy_case_floor
@@ -176,16 +176,16 @@ ROW_LEVEL = ("missing_value", "malformed_number", "duplicate_row", "invalid_uscc
              "invalid_region", "invalid_industry")
 
 
-def test_row_level_defects_in_the_files_match_the_manifest(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_row_level_defects_in_the_files_match_the_manifest(generated_city: City) -> None:
+    manifest, city = generated_city
     for spec in manifest.files:
         found = _count(city, spec["key"], spec)
         for kind in ROW_LEVEL:
             assert found[kind] == spec["defects"].get(kind, 0), (spec["key"], kind, found)
 
 
-def test_defect_rates_match_the_configuration(demo_city: City) -> None:
-    manifest, _ = demo_city
+def test_defect_rates_match_the_configuration(generated_city: City) -> None:
+    manifest, _ = generated_city
     rates = CityConfig().defects
     rows = sum(f["rows"] for f in manifest.files)
     totals = manifest.defects
@@ -199,8 +199,8 @@ def test_defect_rates_match_the_configuration(demo_city: City) -> None:
     assert sum(totals.values()) == sum(sum(f["defects"].values()) for f in manifest.files)
 
 
-def test_truth_file_lists_every_counted_defect(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_truth_file_lists_every_counted_defect(generated_city: City) -> None:
+    manifest, city = generated_city
     lines = Counter((t["file"], t["kind"]) for t in city.truth())
     for spec in manifest.files:
         for kind, count in spec["defects"].items():
@@ -222,9 +222,9 @@ def _corrected_keys(city: Any, key: str, column: str) -> list[dict[str, str]]:
     ("SWJ/annual_returns", "纳税人识别号", "所属年度"),
     ("RSJ/insured_units", "单位编号", "年度"),
 ])
-def test_stale_records_are_missing_their_last_year(demo_city: City, key: str, column: str,
+def test_stale_records_are_missing_their_last_year(generated_city: City, key: str, column: str,
                                                    year: str) -> None:
-    manifest, city = demo_city
+    manifest, city = generated_city
     years: dict[str, set[str]] = defaultdict(set)
     for row in _corrected_keys(city, key, column) if column != "单位编号" else city.rows(key):
         years[row[column]].add(row[year])
@@ -232,15 +232,15 @@ def test_stale_records_are_missing_their_last_year(demo_city: City, key: str, co
     assert stale == manifest.file(key)["defects"]["stale_record"] > 0
 
 
-def test_stale_statistics_report_the_year_before(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_stale_statistics_report_the_year_before(generated_city: City) -> None:
+    manifest, city = generated_city
     rows = unique_rows(city, "TJJ/annual_units")
     assert sum(1 for r in rows if r["统计年度"] == "2024") == \
         manifest.file("TJJ/annual_units")["defects"]["stale_record"] > 0
 
 
-def test_address_and_headcount_disagreements_are_visible(demo_city: City) -> None:
-    manifest, city = demo_city
+def test_address_and_headcount_disagreements_are_visible(generated_city: City) -> None:
+    manifest, city = generated_city
     regs = registrations(city)
     moved = sum(
         1 for r in unique_rows(city, "SWJ/taxpayers")

@@ -340,8 +340,8 @@ def markdown(table: dict[str, Counter[str]]) -> str:
 
 
 @pytest.fixture(scope="module")
-def table(demo_city: tuple[Any, Any]) -> dict[str, Counter[str]]:
-    return coverage(demo_city[1])
+def table(generated_city: tuple[Any, Any]) -> dict[str, Counter[str]]:
+    return coverage(generated_city[1])
 
 
 @pytest.mark.parametrize("clause", list(CLAUSES))

@@ -129,6 +129,20 @@ _DATE_PATTERNS = (
 TAG_SEPARATORS = re.compile(r"[;；,，、|]")
 
 
+# Units a department may write a value in, per unit of the element: 万元 for a 元 element.
+UNIT_FACTORS: dict[str, dict[str, Decimal]] = {
+    "元": {"元": Decimal(1), "千元": Decimal(1_000), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)},
+    "人": {"人": Decimal(1), "万人": Decimal(10_000)},
+}
+
+
+def unit_factor(source_unit: str, element_unit: str) -> Decimal | None:
+    """What a value in ``source_unit`` is multiplied by to be in the element's unit; None if unknown."""
+    if not source_unit or source_unit == element_unit:
+        return Decimal(1)
+    return UNIT_FACTORS.get(element_unit, {}).get(source_unit)
+
+
 def parse_decimal(raw: str) -> Decimal | None:
     """'1,234.5', '2000万', '1.5亿', '¥300', '300元' → Decimal; None when not a number."""
     text = raw.strip().replace(",", "").replace("，", "").lstrip("¥￥").removesuffix("元")

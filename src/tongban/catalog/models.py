@@ -120,25 +120,51 @@ class Resource(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True, doc="Resource code, e.g. 350200-SCJGJ-0001.")
     name: Mapped[str] = mapped_column(String(200), index=True, doc="Resource name (资源名称).")
-    provider_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True, doc="Department that provides it.")
+    provider_org_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id"), index=True, doc="Department that provides it."
+    )
     abstract: Mapped[str] = mapped_column(Text, default="", doc="Resource abstract (资源摘要).")
-    resource_type: Mapped[ResourceType] = mapped_column(str_enum(ResourceType), doc="基础, 主题 or 部门 resource.")
-    subject_kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind), doc="What the records are about.")
-    sharing_type: Mapped[SharingType] = mapped_column(str_enum(SharingType), index=True, doc="Sharing type (共享类型).")
-    sharing_condition: Mapped[str] = mapped_column(Text, default="", doc="Condition of conditional sharing, or why not shared.")
+    resource_type: Mapped[ResourceType] = mapped_column(
+        str_enum(ResourceType), doc="基础, 主题 or 部门 resource."
+    )
+    subject_kind: Mapped[SubjectKind] = mapped_column(
+        str_enum(SubjectKind), doc="What the records are about."
+    )
+    sharing_type: Mapped[SharingType] = mapped_column(
+        str_enum(SharingType), index=True, doc="Sharing type (共享类型)."
+    )
+    sharing_condition: Mapped[str] = mapped_column(
+        Text, default="", doc="Condition of conditional sharing, or why not shared."
+    )
     open_type: Mapped[OpenType] = mapped_column(str_enum(OpenType), doc="Open-data attribute (开放属性).")
-    update_cycle: Mapped[UpdateCycle] = mapped_column(str_enum(UpdateCycle), doc="How often the provider updates it.")
-    full_coverage: Mapped[bool] = mapped_column(default=False, doc="Holds every subject of its kind: no record means none.")
-    status: Mapped[ResourceStatus] = mapped_column(str_enum(ResourceStatus), default=ResourceStatus.DRAFT, index=True, doc="Draft, published or retired.")
+    update_cycle: Mapped[UpdateCycle] = mapped_column(
+        str_enum(UpdateCycle), doc="How often the provider updates it."
+    )
+    full_coverage: Mapped[bool] = mapped_column(
+        default=False, doc="Holds every subject of its kind: no record means none."
+    )
+    status: Mapped[ResourceStatus] = mapped_column(
+        str_enum(ResourceStatus), default=ResourceStatus.DRAFT, index=True, doc="Draft, published or retired."
+    )
     version: Mapped[int] = mapped_column(default=1, doc="Raised on every published change.")
-    search_text: Mapped[str] = mapped_column(Text, default="", doc="jieba tokens of name, abstract and field names, for full-text search.")
+    search_text: Mapped[str] = mapped_column(
+        Text, default="", doc="jieba tokens of name, abstract and field names, for full-text search."
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="When it was registered.")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, onupdate=now, doc="Last change.")
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="When the current version was published.")
-    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="Edits of a published resource not yet published (metadata and fields); the live row stays as published.")
+    published_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="When the current version was published."
+    )
+    pending: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON,
+        doc="Edits of a published resource not yet published (metadata and fields); the live row stays as published.",
+    )
 
     fields: Mapped[list[ResourceField]] = relationship(
-        back_populates="resource", order_by="ResourceField.position", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="resource",
+        order_by="ResourceField.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
     provider: Mapped[Organisation] = relationship(lazy="selectin", viewonly=True)
 
@@ -150,13 +176,28 @@ class ResourceField(Base):
     __table_args__ = (UniqueConstraint("resource_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True, doc="Its resource.")
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True, doc="Its resource."
+    )
     position: Mapped[int] = mapped_column(doc="Order in the resource.")
-    name: Mapped[str] = mapped_column(String(100), doc="Column name as the provider's system calls it, e.g. 营业收入.")
-    element_id: Mapped[int] = mapped_column(ForeignKey("data_elements.id"), index=True, doc="The data element it binds to.")
-    is_key: Mapped[bool] = mapped_column(default=False, doc="Part of the record key (with the subject, e.g. the year).")
-    is_subject: Mapped[bool] = mapped_column(default=False, doc="Holds the subject identifier (USCC or resident ID).")
+    name: Mapped[str] = mapped_column(
+        String(100), doc="Column name as the provider's system calls it, e.g. 营业收入."
+    )
+    element_id: Mapped[int] = mapped_column(
+        ForeignKey("data_elements.id"), index=True, doc="The data element it binds to."
+    )
+    is_key: Mapped[bool] = mapped_column(
+        default=False, doc="Part of the record key (with the subject, e.g. the year)."
+    )
+    is_subject: Mapped[bool] = mapped_column(
+        default=False, doc="Holds the subject identifier (USCC or resident ID)."
+    )
     required: Mapped[bool] = mapped_column(default=False, doc="A row without it is quarantined.")
+    unit: Mapped[str] = mapped_column(
+        String(20),
+        default="",
+        doc="Unit the provider writes values in, when not the element's (万元 for 元).",
+    )
     description: Mapped[str] = mapped_column(Text, default="", doc="Notes on the field in this resource.")
 
     resource: Mapped[Resource] = relationship(back_populates="fields")
@@ -170,7 +211,9 @@ class ResourceVersion(Base):
     __table_args__ = (UniqueConstraint("resource_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True, doc="Its resource.")
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True, doc="Its resource."
+    )
     version: Mapped[int] = mapped_column(doc="Version number.")
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, doc="Metadata and fields as published.")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="When.")

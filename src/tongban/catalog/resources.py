@@ -241,7 +241,10 @@ def _elements(session: Session, names: Iterable[str]) -> dict[str, DataElement]:
 
 
 def _facts(elements: dict[str, DataElement]) -> dict[str, ElementFacts]:
-    return {name: ElementFacts(e.key, e.active, e.validator, e.sensitivity) for name, e in elements.items()}
+    return {
+        name: ElementFacts(e.key, e.active, e.validator, e.sensitivity, e.unit)
+        for name, e in elements.items()
+    }
 
 
 def _checked(
@@ -299,6 +302,7 @@ def _apply(
         row.is_subject = item.is_subject
         row.required = item.required
         row.description = item.description
+        row.unit = item.unit
         fields.append(row)
     resource.fields = fields
     resource.search_text = _search_text(resource.code, provider, draft, elements)

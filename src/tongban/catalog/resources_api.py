@@ -44,6 +44,9 @@ class FieldIn(BaseModel):
     is_subject: bool = False
     required: bool = False
     description: str = Field(default="", max_length=4000)
+    unit: str = Field(
+        default="", max_length=20, description="Unit the provider writes values in (万元 for a 元 element)."
+    )
 
 
 class ResourceIn(BaseModel):
@@ -92,6 +95,7 @@ class FieldOut(BaseModel):
     is_subject: bool
     required: bool
     description: str
+    unit: str = ""
 
 
 class ProviderOut(BaseModel):
@@ -167,6 +171,7 @@ def _field(field: Any) -> FieldOut:
         is_subject=field.is_subject,
         required=field.required,
         description=field.description,
+        unit=field.unit,
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tongban.catalog.domain import unit_factor
 from tongban.catalog.models import (
     OpenType,
     Resource,
@@ -86,6 +87,7 @@ class FieldDraft:
     is_subject: bool = False
     required: bool = False
     description: str = ""
+    unit: str = ""  # the unit the provider writes values in, when not the element's
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class ResourceDraft:
                 f.is_subject,
                 f.required,
                 f.description.strip(),
+                f.unit.strip(),
             )
             for f in self.fields
             if f.name.strip() or f.element.strip()
@@ -150,6 +153,7 @@ class ElementFacts:
     active: bool
     validator: str | None
     sensitivity: Sensitivity
+    unit: str = ""
 
 
 def _choice(problems: list[FieldProblem], name: str, value: str, allowed: Iterable[str]) -> None:
@@ -210,6 +214,14 @@ def _check_field(
         problems.append(
             FieldProblem(
                 f"{prefix}.element", N_("There is no data element {element}."), {"element": item.element}
+            )
+        )
+    elif item.unit and unit_factor(item.unit, facts.unit) is None:
+        problems.append(
+            FieldProblem(
+                f"{prefix}.unit",
+                N_("Values in {unit} cannot be converted to the element's unit {element_unit}."),
+                {"unit": item.unit, "element_unit": facts.unit or "—"},
             )
         )
     elif not facts.active and facts.key not in kept:
@@ -370,7 +382,7 @@ def live_draft(resource: Resource) -> ResourceDraft:
         sharing_condition=resource.sharing_condition,
         full_coverage=resource.full_coverage,
         fields=tuple(
-            FieldDraft(f.name, f.element.key, f.is_key, f.is_subject, f.required, f.description)
+            FieldDraft(f.name, f.element.key, f.is_key, f.is_subject, f.required, f.description, f.unit)
             for f in resource.fields
         ),
     )
@@ -413,6 +425,7 @@ def snapshot_of(resource: Resource) -> dict[str, Any]:
                 "is_subject": f.is_subject,
                 "required": f.required,
                 "description": f.description,
+                "unit": f.unit,
             }
             for f in resource.fields
         ],

@@ -219,6 +219,7 @@ def _draft_from(form: FormData) -> ResourceDraft:
         return [str(v)[:5000] for v in form.getlist(name)[:limit]]
 
     names, elements, descriptions = column("field_name"), column("field_element"), column("field_description")
+    units = column("field_unit")
     flags = {name: set(column(name)) for name in ("field_key", "field_subject", "field_required")}
     fields = tuple(
         FieldDraft(
@@ -228,6 +229,7 @@ def _draft_from(form: FormData) -> ResourceDraft:
             is_subject=str(i) in flags["field_subject"],
             required=str(i) in flags["field_required"],
             description=descriptions[i] if i < len(descriptions) else "",
+            unit=units[i] if i < len(units) else "",
         )
         for i in range(max(len(names), len(elements)))
     )

@@ -7,9 +7,10 @@ fields and mask personal ones. Build one with ``schema_of(resource)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from tongban.catalog.domain import ElementSpec
+from tongban.catalog.domain import ElementSpec, unit_factor
 from tongban.catalog.models import Resource, Sensitivity, SharingType, SubjectKind
 
 KEY_SEPARATOR = "|"
@@ -25,6 +26,7 @@ class FieldSchema:
     is_key: bool
     is_subject: bool
     required: bool
+    unit_factor: Decimal = Decimal(1)  # multiply numbers read from the source by this
 
     @property
     def is_personal(self) -> bool:
@@ -80,6 +82,7 @@ def schema_of(resource: Resource) -> ResourceSchema:
             is_key=f.is_key,
             is_subject=f.is_subject,
             required=f.required or f.is_key or f.is_subject,
+            unit_factor=unit_factor(f.unit, f.element.unit) or Decimal(1),
         )
         for f in resource.fields
     )

@@ -26,10 +26,12 @@ def upgrade() -> None:
     sa.Column('occurred_at', tongban.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('consumer_org_id', sa.Integer(), nullable=True),
     sa.Column('token_id', sa.Integer(), nullable=True),
+    sa.Column('actor_kind', sa.String(length=20), nullable=False),
     sa.Column('actor_label', sa.String(length=100), nullable=False),
     sa.Column('purpose', sa.Text(), nullable=False),
     sa.Column('grant_id', sa.Integer(), nullable=True),
     sa.Column('resource_id', sa.Integer(), nullable=True),
+    sa.Column('provider_org_id', sa.Integer(), nullable=True),
     sa.Column('fields', sa.JSON(), nullable=False),
     sa.Column('subject_count', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('read', 'bulk', 'changes', 'verify', 'platform', name='accesskind', native_enum=False, length=30), nullable=False),
@@ -45,13 +47,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_access_log_grant_id'), ['grant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_access_log_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_access_log_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_access_log_provider_org_id'), ['provider_org_id'], unique=False)
+        batch_op.create_index('ix_access_log_consumer_time', ['consumer_org_id', 'occurred_at'], unique=False)
 
-    op.create_table('access_log_head',
+    head = op.create_table('access_log_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_log_head'))
     )
+    # The access chain starts at the genesis hash; appenders lock and advance this one row.
+    op.bulk_insert(head, [{'id': 1, 'seq': 0, 'hash': '0' * 64}])
     op.create_table('access_log_subjects',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -82,6 +88,7 @@ def upgrade() -> None:
     sa.Column('created_at', tongban.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tongban.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('published_at', tongban.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('pending', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['provider_org_id'], ['organisations.id'], name=op.f('fk_resources_provider_org_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_resources')),
     sa.UniqueConstraint('code', name=op.f('uq_resources_code'))
@@ -103,6 +110,10 @@ def upgrade() -> None:
     sa.Column('rows_changed', sa.Integer(), nullable=False),
     sa.Column('rows_unchanged', sa.Integer(), nullable=False),
     sa.Column('rows_quarantined', sa.Integer(), nullable=False),
+    sa.Column('rows_duplicate', sa.Integer(), nullable=False),
+    sa.Column('rows_held', sa.Integer(), nullable=False),
+    sa.Column('columns_unknown', sa.JSON(), nullable=False),
+    sa.Column('columns_missing', sa.JSON(), nullable=False),
     sa.Column('started_at', tongban.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', tongban.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('actor_label', sa.String(length=100), nullable=False),
@@ -122,6 +133,7 @@ def upgrade() -> None:
     sa.Column('is_key', sa.Boolean(), nullable=False),
     sa.Column('is_subject', sa.Boolean(), nullable=False),
     sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('unit', sa.String(length=20), nullable=False, server_default=''),
     sa.Column('description', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['element_id'], ['data_elements.id'], name=op.f('fk_resource_fields_element_id_data_elements')),
     sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], name=op.f('fk_resource_fields_resource_id_resources'), ondelete='CASCADE'),
@@ -155,6 +167,7 @@ def upgrade() -> None:
     sa.Column('legal_basis', sa.Text(), nullable=False),
     sa.Column('serves', sa.String(length=200), nullable=False),
     sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('allow_sensitive', sa.Boolean(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'approved', 'rejected', 'withdrawn', name='requeststatus', native_enum=False, length=30), nullable=False),
     sa.Column('decided_by', sa.String(length=100), nullable=False),
     sa.Column('decided_at', tongban.db.UTCDateTime(timezone=True), nullable=True),
@@ -205,7 +218,8 @@ def upgrade() -> None:
     sa.Column('last_load_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['last_load_id'], ['loads.id'], name=op.f('fk_pull_sources_last_load_id_loads')),
     sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], name=op.f('fk_pull_sources_resource_id_resources')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_pull_sources'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pull_sources')),
+    sa.UniqueConstraint('name', name=op.f('uq_pull_sources_name'))
     )
     with op.batch_alter_table('pull_sources', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pull_sources_resource_id'), ['resource_id'], unique=False)
@@ -216,16 +230,21 @@ def upgrade() -> None:
     sa.Column('resource_id', sa.Integer(), nullable=False),
     sa.Column('row_number', sa.Integer(), nullable=False),
     sa.Column('raw', sa.JSON(), nullable=False),
+    sa.Column('raw_hash', sa.String(length=32), nullable=False),
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('open', 'resubmitted', 'discarded', name='quarantinestatus', native_enum=False, length=30), nullable=False),
     sa.Column('resolved_at', tongban.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by', sa.String(length=100), nullable=False),
+    sa.Column('resolution_load_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['load_id'], ['loads.id'], name=op.f('fk_quarantined_rows_load_id_loads')),
+    sa.ForeignKeyConstraint(['resolution_load_id'], ['loads.id'], name=op.f('fk_quarantined_rows_resolution_load_id_loads')),
     sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], name=op.f('fk_quarantined_rows_resource_id_resources')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quarantined_rows'))
     )
     with op.batch_alter_table('quarantined_rows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quarantined_rows_load_id'), ['load_id'], unique=False)
+        batch_op.create_index('ix_quarantined_rows_raw', ['resource_id', 'raw_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_quarantined_rows_resource_id'), ['resource_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quarantined_rows_status'), ['status'], unique=False)
 
@@ -266,6 +285,7 @@ def downgrade() -> None:
     with op.batch_alter_table('quarantined_rows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quarantined_rows_status'))
         batch_op.drop_index(batch_op.f('ix_quarantined_rows_resource_id'))
+        batch_op.drop_index('ix_quarantined_rows_raw')
         batch_op.drop_index(batch_op.f('ix_quarantined_rows_load_id'))
 
     op.drop_table('quarantined_rows')
@@ -312,6 +332,8 @@ def downgrade() -> None:
     op.drop_table('access_log_subjects')
     op.drop_table('access_log_head')
     with op.batch_alter_table('access_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_access_log_consumer_time')
+        batch_op.drop_index(batch_op.f('ix_access_log_provider_org_id'))
         batch_op.drop_index(batch_op.f('ix_access_log_resource_id'))
         batch_op.drop_index(batch_op.f('ix_access_log_occurred_at'))
         batch_op.drop_index(batch_op.f('ix_access_log_grant_id'))
