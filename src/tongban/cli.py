@@ -142,14 +142,19 @@ def demo(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same city.")] = None,
 ) -> None:
-    """Load the demo organisations, accounts and standard data (idempotent); print the log-ins.
+    """Load the demo city (idempotent) and print the log-ins.
 
-    With --out, write the synthetic city's source data for --scale enterprises instead.
+    Creates the organisations, accounts and standard data elements, generates the synthetic
+    city's department files under the data directory, registers them as catalog resources and
+    loads them through ingest. With --out, only write the files for --scale enterprises.
     """
     if out is not None:
         _write_city(scale, out, seed)
         return
+    from rich.progress import Progress
+
     from tongban.catalog.service import seed_standard_elements
+    from tongban.demo.hub import load_city, pick_demo_subjects, register_city_resources
     from tongban.demo.organisations import DEMO_PASSWORD
     from tongban.demo.organisations import seed as seed_organisations
     from tongban.kernel.permissions import ROLE_LABELS, Actor
@@ -157,9 +162,27 @@ def demo(
     settings = _settings()
     engine = _engine(settings)
     _ensure_schema(settings, engine)
-    with transaction(make_session_factory(engine)) as session:
-        accounts = seed_organisations(session)
-        seed_standard_elements(session, Actor.system("demo"))
+    city_dir = settings.data_dir / "demo-city"
+    if not (city_dir / "manifest.json").exists():
+        _write_city(scale, city_dir, seed)
+    actor = Actor.system("demo")
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        accounts = seed_organisations(session, pick_demo_subjects(city_dir))
+        seed_standard_elements(session, actor)
+        register_city_resources(session, actor)
+    with Progress() as bar:
+        task = bar.add_task("归集 / ingest", total=None)
+
+        def advance(title: str, rows: int, total: int | None) -> None:
+            bar.update(task, description=f"归集 / ingest {title}", completed=rows, total=total)
+
+        results = load_city(factory, actor, city_dir, advance)
+    new = sum(load.rows_new + load.rows_changed for load in results)
+    held = sum(load.rows_quarantined for load in results)
+    typer.echo(
+        f"归集完成 / loaded {len(results)} resources: {new} new or changed records, {held} rows quarantined"
+    )
     typer.echo(f"演示账号 / Demo log-ins (password 密码: {DEMO_PASSWORD})")
     for account in accounts:
         label = translate(ROLE_LABELS[account.role], language="zh-CN")
@@ -280,13 +303,13 @@ def audit_verify() -> None:
     system = Actor.system("cli")
     with make_session_factory(engine)() as session:
         reports = [
-            ("审计链", "audit chain", "event", audit.verify(session, system)),
-            ("访问日志链", "access-log chain", "entry", access_log.verify(session, system)),
+            ("审计链", "audit chain", "event", "events", audit.verify(session, system)),
+            ("访问日志链", "access-log chain", "entry", "entries", access_log.verify(session, system)),
         ]
     broken = False
-    for chinese, english, unit, report in reports:
+    for chinese, english, unit, units, report in reports:
         if report.intact:
-            typer.echo(f"{chinese}完整 / {english} intact: {report.checked} {unit}s")
+            typer.echo(f"{chinese}完整 / {english} intact: {report.checked} {units}")
             continue
         broken = True
         problem = report.problem

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tongban.catalog import service
 from tongban.catalog.models import DataElement, ElementType, Sensitivity
 from tongban.kernel.i18n import translate
-from tongban.web.deps import DB, CurrentActor
+from tongban.web.deps import DB, CurrentActor, PageNumber
 
 router = APIRouter(prefix="/api/v1/elements", tags=["data elements"])
 
@@ -94,7 +94,7 @@ def list_elements(
     data_type: ElementType | None = None,
     sensitivity: Sensitivity | None = None,
     include_retired: bool = False,
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
     page_size: int = Query(default=50, ge=1, le=200),
 ) -> ElementPage:
     result = service.list_elements(

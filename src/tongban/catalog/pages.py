@@ -14,7 +14,7 @@ from tongban.kernel.codes.validators import KINDS
 from tongban.kernel.errors import DomainError
 from tongban.kernel.i18n import translate
 from tongban.kernel.permissions import Permission, require
-from tongban.web.deps import DB, CurrentActor
+from tongban.web.deps import DB, CurrentActor, PageNumber
 from tongban.web.excel import xlsx_response
 from tongban.web.forms import optional_int, rerender_with_error
 from tongban.web.templating import render
@@ -64,7 +64,7 @@ def element_list(
     q: str | None = Query(default=None, max_length=100),
     data_type: str | None = None,
     sensitivity: str | None = None,
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
 ) -> Response:
     kind, level = _filters(data_type, sensitivity)
     result = service.list_elements(db, actor, query=q, data_type=kind, sensitivity=level, page=page)

@@ -79,7 +79,7 @@ def _find(session: Session, ref: int | str) -> Resource:
         resource = session.get(Resource, ref)
     else:
         resource = session.scalar(select(Resource).where(Resource.code == ref))
-        if resource is None and ref.isdigit() and len(ref) < 10:
+        if resource is None and ref.isascii() and ref.isdigit() and len(ref) < 10:
             resource = session.get(Resource, int(ref))
     if resource is None:
         raise NotFound(N_("Data resource not found."), code="resource_not_found")

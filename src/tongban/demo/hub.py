@@ -8,16 +8,24 @@ standard element are not part of the resource and are reported as ignored when l
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.catalog import resources
 from tongban.catalog.domain import unit_factor
 from tongban.catalog.models import DataElement, Resource
 from tongban.catalog.resources_domain import FieldDraft, ResourceDraft
+from tongban.db import transaction
 from tongban.demo.city.departments import FILES, FileSpec
+from tongban.demo.organisations import DemoSubjects
+from tongban.exchange import loads
+from tongban.exchange.models import Load
+from tongban.kernel.codes.validators import validate_ric, validate_uscc
 from tongban.kernel.orgs import service as orgs
 from tongban.kernel.permissions import Actor
 
@@ -121,3 +129,40 @@ def register_city_resources(session: Session, actor: Actor, city: str = CITY) ->
             resources.publish_resource(session, actor, resource.id)
         registered[spec.key] = resource
     return registered
+
+
+def pick_demo_subjects(city_dir: Path) -> DemoSubjects:
+    """A company with tax records and a newly hired person from the generated files."""
+
+    def rows(key: str) -> list[dict[str, str]]:
+        with (city_dir / f"{key}.csv").open(encoding="utf-8-sig", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    taxed = {row["纳税人识别号"] for row in rows("SWJ/annual_returns")}
+    company = next(
+        row for row in rows("SCJGJ/registrations")
+        if row["企业类型"] == "有限责任公司" and row["统一社会信用代码"] in taxed
+        and validate_uscc(row["统一社会信用代码"]).valid
+    )
+    person = next(row for row in rows("RSJ/hires") if validate_ric(row["公民身份号码"]).valid)
+    return DemoSubjects(company["统一社会信用代码"], company["企业名称"], person["公民身份号码"])
+
+
+def load_city(
+    session_factory: sessionmaker[Session],
+    actor: Actor,
+    city_dir: Path,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> list[Load]:
+    """Load every department file through ingest, each in its own transaction (idempotent)."""
+    done: list[Load] = []
+    for spec in FILES:
+        path = city_dir / f"{spec.key}.csv"
+
+        def report(rows: int, total: int | None, title: str = spec.title) -> None:
+            if progress is not None:
+                progress(title, rows, total)
+
+        with transaction(session_factory) as session:
+            done.append(loads.load_file(session, actor, resource_code(spec), path, progress=report))
+    return done

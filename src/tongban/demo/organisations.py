@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -126,9 +126,30 @@ def seed_organisations(session: Session, actor: Actor) -> dict[str, Organisation
     return by_code
 
 
-def seed_accounts(session: Session, actor: Actor, by_code: dict[str, Organisation]) -> list[DemoAccount]:
+@dataclass(frozen=True)
+class DemoSubjects:
+    """An enterprise and a person of the synthetic city, so the demo accounts have data."""
+
+    uscc: str
+    enterprise_name: str
+    ric: str
+
+
+def _bound_to(account: DemoAccount, subjects: DemoSubjects | None) -> DemoAccount:
+    if subjects is None:
+        return account
+    if account.role is Role.ENTERPRISE:
+        return replace(account, uscc=subjects.uscc, enterprise_name=subjects.enterprise_name)
+    if account.role is Role.CITIZEN:
+        return replace(account, ric=subjects.ric)
+    return account
+
+
+def seed_accounts(
+    session: Session, actor: Actor, by_code: dict[str, Organisation], subjects: DemoSubjects | None = None
+) -> list[DemoAccount]:
     existing = set(session.scalars(select(User.username)))
-    accounts_made = _fix_check_characters()
+    accounts_made = [_bound_to(a, subjects) for a in _fix_check_characters()]
     for account in accounts_made:
         if account.username in existing:
             continue
@@ -148,6 +169,6 @@ def seed_accounts(session: Session, actor: Actor, by_code: dict[str, Organisatio
     return accounts_made
 
 
-def seed(session: Session) -> list[DemoAccount]:
+def seed(session: Session, subjects: DemoSubjects | None = None) -> list[DemoAccount]:
     actor = Actor.system("demo")
-    return seed_accounts(session, actor, seed_organisations(session, actor))
+    return seed_accounts(session, actor, seed_organisations(session, actor), subjects)

@@ -99,6 +99,18 @@ class Load(Base):
     rows_changed: Mapped[int] = mapped_column(default=0, doc="Records with a new version.")
     rows_unchanged: Mapped[int] = mapped_column(default=0, doc="Rows identical to the current version.")
     rows_quarantined: Mapped[int] = mapped_column(default=0, doc="Rows held back with their reasons.")
+    rows_duplicate: Mapped[int] = mapped_column(
+        default=0, doc="Rows repeating an earlier row of the load (same key, same values)."
+    )
+    rows_held: Mapped[int] = mapped_column(
+        default=0, doc="Of the quarantined rows, those already open in quarantine (not stored twice)."
+    )
+    columns_unknown: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="Source columns that match no field (ignored)."
+    )
+    columns_missing: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="Optional fields the source did not provide (stored empty)."
+    )
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="Start.")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="End.")
     actor_label: Mapped[str] = mapped_column(String(100), default="", doc="Who started it.")
@@ -115,6 +127,7 @@ class QuarantinedRow(Base):
     """A row that failed validation, kept with its reasons until fixed or discarded."""
 
     __tablename__ = "quarantined_rows"
+    __table_args__ = (Index("ix_quarantined_rows_raw", "resource_id", "raw_hash"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     load_id: Mapped[int] = mapped_column(ForeignKey("loads.id"), index=True, doc="Load it came with.")
@@ -123,6 +136,9 @@ class QuarantinedRow(Base):
     )
     row_number: Mapped[int] = mapped_column(doc="Position in the source (1 = first data row).")
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, doc="The row as received, by column name.")
+    raw_hash: Mapped[str] = mapped_column(
+        String(32), default="", doc="Hash of raw: a reloaded bad row is not quarantined twice."
+    )
     problems: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, doc="[{field, message, params}] — why it was held back."
     )
@@ -136,6 +152,10 @@ class QuarantinedRow(Base):
         UTCDateTime(), doc="When it was resubmitted or discarded."
     )
     resolved_by: Mapped[str] = mapped_column(String(100), default="", doc="By whom.")
+    resolution_load_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loads.id"), doc="Correction load that applied the fixed row."
+    )
+    note: Mapped[str] = mapped_column(Text, default="", doc="Why it was discarded.")
 
 
 class PullSource(Base):
@@ -145,7 +165,9 @@ class PullSource(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), index=True, doc="Resource it feeds.")
-    name: Mapped[str] = mapped_column(String(100), doc="Name shown to stewards.")
+    name: Mapped[str] = mapped_column(
+        String(100), unique=True, doc="Name shown to stewards and given to `tongban ingest pull`."
+    )
     connection_env: Mapped[str] = mapped_column(
         String(100), doc="Environment variable holding the SQLAlchemy URL (secrets stay out of the database)."
     )
@@ -190,6 +212,9 @@ class SharingRequest(Base):
         String(200), default="", doc="Service matter or policy it serves, if any."
     )
     fields: Mapped[list[str]] = mapped_column(JSON, doc="Field names asked for.")
+    allow_sensitive: Mapped[bool] = mapped_column(
+        default=False, doc="Asks for personal fields unmasked (always needs the provider's decision)."
+    )
     status: Mapped[RequestStatus] = mapped_column(
         str_enum(RequestStatus),
         default=RequestStatus.PENDING,
@@ -244,6 +269,7 @@ class AccessLogEntry(Base):
     """One access to shared data, or one refusal, in its own hash chain (group-committed)."""
 
     __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_consumer_time", "consumer_org_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     seq: Mapped[int] = mapped_column(
@@ -254,10 +280,16 @@ class AccessLogEntry(Base):
         index=True, doc="Department that accessed (empty if unknown)."
     )
     token_id: Mapped[int | None] = mapped_column(doc="API token (application) used.")
+    actor_kind: Mapped[str] = mapped_column(
+        String(20), default="token", doc="token, user, system (the platform's own use) or anonymous."
+    )
     actor_label: Mapped[str] = mapped_column(String(100), doc="Application or user name at the time.")
     purpose: Mapped[str] = mapped_column(Text, default="", doc="Purpose of the grant used.")
     grant_id: Mapped[int | None] = mapped_column(index=True, doc="Grant relied on.")
     resource_id: Mapped[int | None] = mapped_column(index=True, doc="Resource accessed.")
+    provider_org_id: Mapped[int | None] = mapped_column(
+        index=True, doc="Department that provides the resource (for its steward's view)."
+    )
     fields: Mapped[list[str]] = mapped_column(JSON, doc="Field names returned or asked about (never values).")
     subject_count: Mapped[int] = mapped_column(default=0, doc="How many subjects the access concerned.")
     kind: Mapped[AccessKind] = mapped_column(
@@ -275,7 +307,9 @@ class AccessLogSubject(Base):
     __tablename__ = "access_log_subjects"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("access_log.id"), index=True, doc="The access.")
+    entry_seq: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("access_log.seq"), index=True, doc="The access, by its seq in the chain."
+    )
     subject: Mapped[str] = mapped_column(String(30), index=True, doc="USCC or resident ID.")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET within every database's integer range
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Page(Generic[T]):
 
 def paginate(session: Session, statement: Select[Any], page: int, page_size: int) -> Page[Any]:
     """Run a select for one page (1-based) and count the whole result."""
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     items = list(session.scalars(statement.offset((page - 1) * page_size).limit(page_size)))

@@ -26,6 +26,9 @@ def safe_next(target: str | None, fallback: str) -> str:
     """Only same-site paths are followed after log-in (no open redirects)."""
     if not target:
         return fallback
+    # Browsers read "/\\host" and "/<tab>/host" as "//host": no backslashes or control characters.
+    if any(char == "\\" or ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback

@@ -45,10 +45,18 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
+def use_request_language(request: Request) -> None:
+    """Apply the language chosen for this request after the middleware ran (the account's preference)."""
+    language = getattr(request.state, "language", None)
+    if language:
+        i18n.current_language.set(language)
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     """Render a page with the request-wide context (actor, user, language, CSRF token)."""
+    use_request_language(request)
     templates: Jinja2Templates = request.app.state.templates
     full = {
         "actor": getattr(request.state, "actor", None),

@@ -6,12 +6,14 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
 
 from tongban.kernel.accounts import service, tokens
 from tongban.kernel.accounts.models import ApiToken, User
 from tongban.kernel.codes.validators import mask_ric
+from tongban.kernel.errors import NotAuthenticated
 from tongban.kernel.permissions import Role
-from tongban.web.deps import DB, CurrentActor
+from tongban.web.deps import DB, CurrentActor, Id, PageNumber
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -54,7 +56,7 @@ class UserCreate(BaseModel):
     display_name: str = Field(max_length=100)
     password: str = Field(max_length=200, description="Temporary password; the user must change it.")
     role: Role
-    org_id: int | None = None
+    org_id: Id | None = None
     uscc: str | None = Field(default=None, max_length=30)
     enterprise_name: str | None = Field(default=None, max_length=200)
     ric: str | None = Field(default=None, max_length=30)
@@ -111,7 +113,7 @@ class TokenIssued(TokenOut):
 
 
 class TokenCreate(BaseModel):
-    org_id: int
+    org_id: Id
     name: str = Field(max_length=100)
     permissions: list[str]
     days: int = Field(default=365, ge=1, le=730)
@@ -126,6 +128,8 @@ class TokenPage(BaseModel):
 
 @router.get("/me", response_model=MeOut, tags=["me"], summary="Who am I")
 def me(db: DB, actor: CurrentActor) -> MeOut:
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
     user = service.get_user(db, actor.id) if actor.kind == "user" and actor.id else None
     return MeOut(
         kind=actor.kind,
@@ -147,8 +151,15 @@ def update_me(body: ProfileUpdate, db: DB, actor: CurrentActor) -> UserOut:
 
 
 @router.post("/me/password", status_code=204, tags=["me"], summary="Change my password")
-def change_my_password(body: PasswordChange, db: DB, actor: CurrentActor) -> None:
-    service.change_password(db, actor, current=body.current_password, new=body.new_password)
+def change_my_password(request: Request, body: PasswordChange, db: DB, actor: CurrentActor) -> None:
+    """Every other session ends; the one making the call stays logged in."""
+    service.change_password(
+        db,
+        actor,
+        current=body.current_password,
+        new=body.new_password,
+        keep_session=getattr(request.state, "session_token", None),
+    )
 
 
 @router.get("/users", response_model=UserPage, tags=["users"], summary="List accounts I may see")
@@ -157,9 +168,9 @@ def list_users(
     actor: CurrentActor,
     q: str | None = Query(default=None, max_length=100),
     role: Role | None = None,
-    org_id: int | None = None,
+    org_id: Id | None = None,
     active: bool | None = None,
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
     page_size: int = Query(default=50, ge=1, le=200),
 ) -> UserPage:
     result = service.list_users(
@@ -180,19 +191,19 @@ def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> UserOut:
 
 
 @router.get("/users/{user_id}", response_model=UserOut, tags=["users"], summary="One account")
-def get_user(user_id: int, db: DB, actor: CurrentActor) -> UserOut:
+def get_user(user_id: Id, db: DB, actor: CurrentActor) -> UserOut:
     return UserOut.of(service.get_visible_user(db, actor, user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"], summary="Deactivate or reactivate")
-def update_user(user_id: int, body: UserUpdate, db: DB, actor: CurrentActor) -> UserOut:
+def update_user(user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor) -> UserOut:
     return UserOut.of(service.set_user_active(db, actor, user_id, body.active))
 
 
 @router.post(
     "/users/{user_id}/password", response_model=UserOut, tags=["users"], summary="Set a temporary password"
 )
-def reset_password(user_id: int, body: PasswordReset, db: DB, actor: CurrentActor) -> UserOut:
+def reset_password(user_id: Id, body: PasswordReset, db: DB, actor: CurrentActor) -> UserOut:
     return UserOut.of(service.reset_password(db, actor, user_id, body.password))
 
 
@@ -202,7 +213,7 @@ def reset_password(user_id: int, body: PasswordReset, db: DB, actor: CurrentActo
     tags=["users"],
     summary="Hand the enterprise administrator role to a colleague",
 )
-def transfer_admin(user_id: int, db: DB, actor: CurrentActor) -> UserOut:
+def transfer_admin(user_id: Id, db: DB, actor: CurrentActor) -> UserOut:
     return UserOut.of(service.transfer_enterprise_admin(db, actor, user_id))
 
 
@@ -214,7 +225,7 @@ def _token_out(token: ApiToken) -> TokenOut:
 def list_tokens(
     db: DB,
     actor: CurrentActor,
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
     page_size: int = Query(default=50, ge=1, le=200),
 ) -> TokenPage:
     result = tokens.list_tokens(db, actor, page=page, page_size=page_size)
@@ -246,5 +257,5 @@ def create_token(body: TokenCreate, db: DB, actor: CurrentActor) -> TokenIssued:
     tags=["tokens"],
     summary="Revoke an API token at once",
 )
-def revoke_token(token_id: int, db: DB, actor: CurrentActor) -> TokenOut:
+def revoke_token(token_id: Id, db: DB, actor: CurrentActor) -> TokenOut:
     return _token_out(tokens.revoke_token(db, actor, token_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,6 +76,15 @@ def check_password(password: str, username: str | None = None) -> None:
     problems = password_problems(password, username)
     if problems:
         raise ValidationFailed(fields=problems)
+
+
+def text_problems(**values: str | None) -> list[FieldProblem]:
+    """Free-text fields (names, e-mail, phone) must not contain control characters such as NUL."""
+    return [
+        FieldProblem(name, N_("This value is not valid."))
+        for name, value in values.items()
+        if value and any(unicodedata.category(char) == "Cc" for char in value)
+    ]
 
 
 def check_role_binding(role: Role, *, org_kind: str | None, uscc: str | None, ric: str | None) -> None:

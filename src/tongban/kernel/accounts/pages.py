@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tongban.kernel.accounts import service, tokens
-from tongban.kernel.errors import N_, DomainError, FieldProblem, NotAuthenticated, ValidationFailed
+from tongban.kernel.errors import N_, FieldProblem, NotAuthenticated, ValidationFailed
 from tongban.kernel.orgs import service as orgs
 from tongban.kernel.permissions import TOKEN_PERMISSIONS, Actor, Permission, Role, require
-from tongban.web.deps import DB, CurrentActor
-from tongban.web.forms import optional_int, rerender_with_error
+from tongban.web.deps import DB, CurrentActor, Id, PageNumber
+from tongban.web.forms import FORM_ERRORS, optional_int, rerender_with_error
 from tongban.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +59,7 @@ def account_update(
         service.update_profile(
             db, actor, display_name=display_name, email=email, phone=phone, language=language
         )
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         user = service.get_user(db, actor.id or 0)
         return rerender_with_error(
@@ -93,7 +93,7 @@ def password_change(
         service.change_password(
             db, actor, current=current_password, new=new_password, keep_session=request.state.session_token
         )
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         return rerender_with_error(request, "accounts/password.html", context, error)
     return _see_other("/account?saved=1")
@@ -110,7 +110,7 @@ def user_list(
     q: str | None = Query(default=None, max_length=100),
     role: str | None = None,
     org_id: str | None = None,
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
 ) -> Response:
     require(actor, Permission.USER_READ)
     role_filter = Role(role) if role in {r.value for r in Role} else None
@@ -179,7 +179,7 @@ async def user_create(request: Request, db: DB, actor: CurrentActor) -> Response
             email=values["email"] or None,
             phone=values["phone"] or None,
         )
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         values["password"] = ""
         return rerender_with_error(
@@ -189,7 +189,8 @@ async def user_create(request: Request, db: DB, actor: CurrentActor) -> Response
 
 
 @router.get("/workbench/users/{user_id}")
-def user_detail(request: Request, db: DB, actor: CurrentActor, user_id: int, saved: int = 0) -> Response:
+def user_detail(request: Request, db: DB, actor: CurrentActor, user_id: Id, saved: int = 0) -> Response:
+    require(actor, Permission.USER_READ)
     user = service.get_visible_user(db, actor, user_id)
     return render(
         request,
@@ -208,12 +209,13 @@ def user_set_active(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    user_id: int,
+    user_id: Id,
     active: Annotated[str, Form(max_length=5)] = "0",
 ) -> Response:
+    require(actor, Permission.WORKBENCH_USE)
     try:
         service.set_user_active(db, actor, user_id, active == "1")
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         user = service.get_visible_user(db, actor, user_id)
         return rerender_with_error(
@@ -230,12 +232,13 @@ def user_reset_password(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    user_id: int,
+    user_id: Id,
     password: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    require(actor, Permission.WORKBENCH_USE)
     try:
         service.reset_password(db, actor, user_id, password)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         user = service.get_visible_user(db, actor, user_id)
         return rerender_with_error(
@@ -285,7 +288,7 @@ def colleague_create(
             enterprise_name=me.enterprise_name,
             phone=phone or None,
         )
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         result = service.list_users(db, actor, page_size=200)
         values = {"username": username, "display_name": display_name, "phone": phone}
@@ -317,7 +320,7 @@ def _token_context(db: DB, actor: Actor, page: int, values: dict[str, Any]) -> d
 
 
 @router.get("/workbench/tokens")
-def token_list(request: Request, db: DB, actor: CurrentActor, page: int = Query(default=1, ge=1)) -> Response:
+def token_list(request: Request, db: DB, actor: CurrentActor, page: PageNumber = 1) -> Response:
     require(actor, Permission.TOKEN_MANAGE)
     return render(request, "accounts/tokens.html", _token_context(db, actor, page, {"days": "365"}))
 
@@ -340,7 +343,7 @@ async def token_create(request: Request, db: DB, actor: CurrentActor) -> Respons
             permissions=values["permissions"],
             days=optional_int(values["days"]) or 0,
         )
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         return rerender_with_error(
             request, "accounts/tokens.html", _token_context(db, actor, 1, values), error
@@ -351,10 +354,10 @@ async def token_create(request: Request, db: DB, actor: CurrentActor) -> Respons
 
 
 @router.post("/workbench/tokens/{token_id}/revoke")
-def token_revoke(request: Request, db: DB, actor: CurrentActor, token_id: int) -> Response:
+def token_revoke(request: Request, db: DB, actor: CurrentActor, token_id: Id) -> Response:
     try:
         tokens.revoke_token(db, actor, token_id)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         return rerender_with_error(
             request, "accounts/tokens.html", _token_context(db, actor, 1, {"days": "365"}), error

@@ -19,6 +19,7 @@ from tongban.kernel.errors import (
     Conflict,
     DomainError,
     FieldProblem,
+    NotAuthenticated,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -52,6 +53,14 @@ class AccountLocked(DomainError):
     status = 423
     default_code = "account_locked"
     default_message = N_("Too many failed log-ins. The account is locked until {until}.")
+
+
+class PasswordChangeRequired(DomainError):
+    """An administrator set the password: the person must choose their own before anything else."""
+
+    status = 403
+    default_code = "password_change_required"
+    default_message = N_("Please choose your own password before you continue.")
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,9 @@ def create_user(
     problems += domain.password_problems(password, name)
     if not display_name.strip():
         problems.append(FieldProblem("display_name", N_("A name is required.")))
+    problems += domain.text_problems(
+        display_name=display_name, enterprise_name=enterprise_name, email=email, phone=phone
+    )
     if problems:
         raise ValidationFailed(fields=problems)
     domain.check_role_binding(
@@ -288,13 +300,20 @@ def _revoke_sessions(session: Session, user_id: int, keep: str | None = None) ->
     session.execute(statement.values(revoked_at=now()))
 
 
+def _own_account(session: Session, actor: Actor) -> User:
+    """The account of a logged-in person acting for themselves (not a token, not the operator)."""
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    if actor.kind != "user" or actor.id is None:
+        raise PermissionDenied()
+    return get_user(session, actor.id)
+
+
 def change_password(
     session: Session, actor: Actor, *, current: str, new: str, keep_session: str | None = None
 ) -> None:
     """The user changes their own password; every other session of theirs ends."""
-    if actor.kind != "user" or actor.id is None:
-        raise PermissionDenied()
-    user = get_user(session, actor.id)
+    user = _own_account(session, actor)
     if not domain.password_matches(user.password_hash, current):
         raise ValidationFailed(
             fields=[FieldProblem("current_password", N_("The current password is wrong."))]
@@ -373,11 +392,12 @@ def update_profile(
     phone: str | None,
     language: str | None,
 ) -> User:
-    if actor.kind != "user" or actor.id is None:
-        raise PermissionDenied()
-    user = get_user(session, actor.id)
+    user = _own_account(session, actor)
     if not display_name.strip():
         raise ValidationFailed(fields=[FieldProblem("display_name", N_("A name is required."))])
+    problems = domain.text_problems(display_name=display_name, email=email, phone=phone)
+    if problems:
+        raise ValidationFailed(fields=problems)
     if language not in (None, "", "zh-CN", "en"):
         raise ValidationFailed(fields=[FieldProblem("language", N_("Choose Chinese or English."))])
     changes: dict[str, Any] = {}
@@ -454,7 +474,16 @@ def list_users(
 
 
 def get_visible_user(session: Session, actor: Actor, user_id: int) -> User:
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
     user: User | None = session.scalar(_visible_users(actor).where(User.id == user_id))
     if user is None:
-        raise NotFound(N_("Account not found."), code="user_not_found")
+        get_user(session, user_id)  # an unknown id is "not found"; a known one is not yours
+        if actor.has(Permission.USER_READ):
+            raise PermissionDenied(
+                N_("This belongs to an organisation outside your remit."), code="outside_scope"
+            )
+        raise PermissionDenied(
+            N_("You can only manage accounts of your own enterprise."), code="other_enterprise"
+        )
     return user

@@ -19,6 +19,7 @@ from tongban.kernel.paging import Page, paginate
 from tongban.kernel.permissions import TOKEN_PERMISSIONS, Actor, Permission, require
 
 MAX_TOKEN_DAYS = 730
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def create_token(
     problems: list[FieldProblem] = []
     if not name.strip():
         problems.append(FieldProblem("name", N_("A name is required.")))
+    problems += domain.text_problems(name=name)
     if org.kind is not OrgKind.DEPARTMENT:
         problems.append(FieldProblem("org_id", N_("A token acts for a department.")))
     unknown = sorted(set(permissions) - {p.value for p in TOKEN_PERMISSIONS})
@@ -108,7 +110,8 @@ def actor_for_token(session: Session, secret: str, request_id: str | None = None
     moment = now()
     if token is None or token.revoked_at is not None or token.expires_at <= moment or not token.org.active:
         return None
-    token.last_used_at = moment
+    if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = moment  # at most once a minute: a busy system must not write on every call
     return Actor(
         kind="token",
         id=token.id,

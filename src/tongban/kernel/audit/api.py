@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from tongban.kernel.audit import service
 from tongban.kernel.audit.models import AuditEvent
-from tongban.web.deps import DB, CurrentActor
+from tongban.web.deps import DB, CurrentActor, PageNumber
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -68,8 +68,8 @@ def list_events(
     actor: CurrentActor,
     action: str | None = Query(default=None, max_length=80),
     object_type: str | None = Query(default=None, max_length=50),
-    since: datetime | None = None,
-    page: int = Query(default=1, ge=1),
+    since: AwareDatetime | None = None,
+    page: PageNumber = 1,
     page_size: int = Query(default=50, ge=1, le=200),
 ) -> EventPage:
     result = service.list_events(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,9 +72,9 @@ def event_hash(fields: EventFields) -> str:
 
 @dataclass(frozen=True)
 class ChainProblem:
-    seq: int
-    event_id: int | None
-    kind: str  # "altered", "missing", "reordered", "head_mismatch"
+    seq: int  # the first bad event: altered, missing (deleted), moved or added outside the chain
+    event_id: int | None  # None when the event is gone
+    kind: str  # "altered", "missing", "reordered", "inserted"
     detail: str
 
 
@@ -95,43 +95,70 @@ def verify_chain(
 ) -> ChainReport:
     """Check (event id, fields, stored hash) triples in seq order; stop at the first problem.
 
-    - a gap in seq means events were deleted;
-    - a prev_hash that does not match the previous event's hash means events were
-      re-ordered or one was removed and the rest renumbered;
-    - a stored hash that does not match the content means an event was altered;
-    - a head that does not match the last event means the tail was cut off.
+    - a gap in seq means the events in the gap were deleted ("missing", naming the first);
+    - an event whose content does not match its stored hash was changed ("altered"), unless
+      its link to the previous event is broken too: then it was moved or renumbered
+      ("reordered");
+    - an intact event whose link does not match the previous event's hash means the
+      previous event was changed and its hash recomputed ("altered", naming that one);
+    - a head that records a later seq than the last event means the tail was cut off
+      ("missing"); an earlier seq, that events were added behind the chain's back
+      ("inserted"); the same seq with another hash, that the last event was changed and
+      its hash recomputed ("altered").
     """
     expected_seq = 1
     previous_hash = genesis
+    previous_id: int | None = None
     checked = 0
+
+    def problem(seq: int, event_id: int | None, kind: str, detail: str) -> ChainReport:
+        return ChainReport(checked, ChainProblem(seq, event_id, kind, detail))
+
     for event_id, fields, stored_hash in events:
-        if fields.seq != expected_seq:
-            kind = "missing" if fields.seq > expected_seq else "reordered"
-            return ChainReport(
-                checked,
-                ChainProblem(fields.seq, event_id, kind, f"expected seq {expected_seq}, found {fields.seq}"),
+        if fields.seq > expected_seq:
+            return problem(
+                expected_seq, None, "missing", f"event {expected_seq} is missing; next is {fields.seq}"
             )
+        if fields.seq < expected_seq:
+            return problem(
+                fields.seq, event_id, "reordered", f"expected seq {expected_seq}, found {fields.seq}"
+            )
+        linked = fields.prev_hash == previous_hash
         if event_hash(fields) != stored_hash:
-            return ChainReport(
-                checked, ChainProblem(fields.seq, event_id, "altered", "content does not match its hash")
+            if linked or event_hash(replace(fields, prev_hash=previous_hash)) == stored_hash:
+                return problem(fields.seq, event_id, "altered", "content does not match its hash")
+            return problem(
+                fields.seq, event_id, "reordered", "moved or renumbered: neither content nor link match"
             )
-        if fields.prev_hash != previous_hash:
-            return ChainReport(
-                checked,
-                ChainProblem(fields.seq, event_id, "reordered", "link to the previous event is broken"),
+        if not linked:
+            if expected_seq == 1:
+                return problem(1, event_id, "altered", "the first event does not start the chain")
+            return problem(
+                expected_seq - 1,
+                previous_id,
+                "altered",
+                f"changed and re-hashed: event {expected_seq} records a different hash for it",
             )
         previous_hash = stored_hash
+        previous_id = event_id
         expected_seq += 1
         checked += 1
     last_seq = expected_seq - 1
-    if head is not None and (head[0] != last_seq or (last_seq and head[1] != previous_hash)):
-        return ChainReport(
-            checked,
-            ChainProblem(
+    if head is not None:
+        head_seq, head_hash = head
+        if head_seq > last_seq:
+            return problem(
                 last_seq + 1,
                 None,
                 "missing",
-                f"the chain ends at seq {last_seq} but its head records seq {head[0]}",
-            ),
-        )
+                f"the chain ends at seq {last_seq} but its head records {head_seq}",
+            )
+        if head_seq < last_seq:
+            return problem(
+                head_seq + 1, None, "inserted", f"events after seq {head_seq} were added outside the chain"
+            )
+        if last_seq and head_hash != previous_hash:
+            return problem(
+                last_seq, previous_id, "altered", "changed and re-hashed: the head records a different hash"
+            )
     return ChainReport(checked, None)

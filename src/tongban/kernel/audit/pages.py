@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tongban.kernel.audit import service
-from tongban.web.deps import DB, CurrentActor
+from tongban.web.deps import DB, CurrentActor, PageNumber
 from tongban.web.templating import render
 
 router = APIRouter(prefix="/workbench/audit", include_in_schema=False)
@@ -19,7 +19,7 @@ def audit_log(
     db: DB,
     actor: CurrentActor,
     action: str | None = Query(default=None, max_length=80),
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
     check: int = 0,
 ) -> Response:
     result = service.list_events(db, actor, action=action, page=page)

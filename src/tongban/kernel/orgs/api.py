@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tongban.kernel.orgs import service
 from tongban.kernel.orgs.models import OrgKind, RegionLevel
-from tongban.web.deps import DB, CurrentActor
+from tongban.web.deps import DB, CurrentActor, Id, PageNumber
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
@@ -40,7 +40,7 @@ class OrgPage(BaseModel):
 class OrgCreate(BaseModel):
     kind: Literal["region", "department"]
     name: str = Field(max_length=200)
-    parent_id: int | None = None
+    parent_id: Id | None = None
     code: str = Field(
         max_length=20, description="Region: six-digit GB/T 2260 code. Department: short code such as SCJGJ."
     )
@@ -55,10 +55,10 @@ class OrgUpdate(BaseModel):
 def list_orgs(
     db: DB,
     actor: CurrentActor,
-    parent_id: int | None = None,
+    parent_id: Id | None = None,
     kind: OrgKind | None = None,
     q: str | None = Query(default=None, max_length=100),
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
     page_size: int = Query(default=50, ge=1, le=200),
 ) -> OrgPage:
     result = service.list_orgs(
@@ -84,12 +84,12 @@ def create_org(body: OrgCreate, db: DB, actor: CurrentActor) -> OrgOut:
 
 
 @router.get("/{org_id}", response_model=OrgOut, summary="One organisation")
-def get_org(org_id: int, db: DB, actor: CurrentActor) -> OrgOut:
+def get_org(org_id: Id, db: DB, actor: CurrentActor) -> OrgOut:
     return OrgOut.model_validate(service.read(db, actor, org_id))
 
 
 @router.patch("/{org_id}", response_model=OrgOut, summary="Rename, deactivate or reactivate")
-def update_org(org_id: int, body: OrgUpdate, db: DB, actor: CurrentActor) -> OrgOut:
+def update_org(org_id: Id, body: OrgUpdate, db: DB, actor: CurrentActor) -> OrgOut:
     org = service.read(db, actor, org_id)
     if body.name is not None:
         org = service.rename(db, actor, org_id, body.name)

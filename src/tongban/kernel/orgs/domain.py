@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from tongban.kernel.errors import N_, FieldProblem, ValidationFailed
 from tongban.kernel.orgs.models import OrgKind, RegionLevel
@@ -62,6 +63,22 @@ def check_region_placement(code: str, parent_code: str | None, parent_kind: OrgK
     return level
 
 
+def skipped_codes(code: str, parent_code: str) -> list[str]:
+    """Codes of the regions that would lie between a region and the parent chosen for it.
+
+    350203 under 350000 skips 350200; 350200 under 000000 skips 350000. GB/T 2260 itself hangs
+    the districts of a 直辖市 and the 省直辖县级行政区划 directly under their province, so a
+    skipped level is only wrong when the region in between exists.
+    """
+    level, parent_level = region_level(code), region_level(parent_code)
+    skipped = []
+    if parent_level is RegionLevel.NATIONAL and level in (RegionLevel.CITY, RegionLevel.COUNTY):
+        skipped.append(code[:2] + "0000")
+    if parent_level in (RegionLevel.NATIONAL, RegionLevel.PROVINCE) and level is RegionLevel.COUNTY:
+        skipped.append(code[:4] + "00")
+    return skipped
+
+
 def department_code(region_code: str, suffix: str) -> str:
     suffix = suffix.strip().upper()
     if not _DEPARTMENT_SUFFIX.match(suffix):
@@ -75,10 +92,17 @@ def department_code(region_code: str, suffix: str) -> str:
     return f"{region_code}-{suffix}"
 
 
+def has_control_characters(text: str) -> bool:
+    """NUL and other control characters are never part of a name (PostgreSQL refuses NUL)."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
 def clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise ValidationFailed(fields=[FieldProblem("name", N_("A name is required."))])
+    if has_control_characters(cleaned):
+        raise ValidationFailed(fields=[FieldProblem("name", N_("This value is not valid."))])
     if len(cleaned) > MAX_NAME_LENGTH:
         raise ValidationFailed(
             fields=[

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Form, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tongban.kernel.errors import DomainError
 from tongban.kernel.orgs import service
 from tongban.kernel.orgs.models import OrgKind
 from tongban.kernel.permissions import Permission, require
-from tongban.web.deps import DB, CurrentActor
-from tongban.web.forms import optional_int, rerender_with_error
+from tongban.web.deps import DB, CurrentActor, Id, PageNumber
+from tongban.web.forms import FORM_ERRORS, optional_int, rerender_with_error
 from tongban.web.templating import render
 
 router = APIRouter(prefix="/workbench/orgs", include_in_schema=False)
@@ -26,7 +25,7 @@ def org_list(
     actor: CurrentActor,
     q: str | None = Query(default=None, max_length=100),
     kind: str | None = None,
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
 ) -> Response:
     kind_filter = OrgKind(kind) if kind in {k.value for k in OrgKind} else None
     result = service.list_orgs(db, actor, query=q, kind=kind_filter, page=page, page_size=50)
@@ -48,7 +47,7 @@ def _form_context(db: DB, actor: CurrentActor, values: dict[str, str]) -> dict[s
 
 
 @router.get("/new")
-def org_new(request: Request, db: DB, actor: CurrentActor, parent_id: int | None = None) -> Response:
+def org_new(request: Request, db: DB, actor: CurrentActor, parent_id: Id | None = None) -> Response:
     require(actor, Permission.ORG_MANAGE)
     values = {"kind": "department", "parent_id": str(parent_id or ""), "code": "", "name": ""}
     return render(request, "orgs/form.html", _form_context(db, actor, values))
@@ -71,14 +70,14 @@ def org_create(
             org = service.create_region(db, actor, code=code, name=name, parent_id=parent)
         else:
             org = service.create_department(db, actor, parent_id=parent or 0, code_suffix=code, name=name)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         return rerender_with_error(request, "orgs/form.html", _form_context(db, actor, values), error)
     return RedirectResponse(f"/workbench/orgs/{org.id}?saved=1", status_code=303)
 
 
 @router.get("/{org_id}")
-def org_detail(request: Request, db: DB, actor: CurrentActor, org_id: int, saved: int = 0) -> Response:
+def org_detail(request: Request, db: DB, actor: CurrentActor, org_id: Id, saved: int = 0) -> Response:
     org = service.read(db, actor, org_id)
     children = service.list_orgs(db, actor, parent_id=org.id, page_size=200)
     return render(
@@ -100,12 +99,12 @@ def org_rename(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    org_id: int,
+    org_id: Id,
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
         service.rename(db, actor, org_id, name)
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         org = service.read(db, actor, org_id)
         context = {
@@ -125,12 +124,12 @@ def org_set_active(
     request: Request,
     db: DB,
     actor: CurrentActor,
-    org_id: int,
+    org_id: Id,
     active: Annotated[str, Form(max_length=5)] = "0",
 ) -> Response:
     try:
         service.set_active(db, actor, org_id, active == "1")
-    except DomainError as error:
+    except FORM_ERRORS as error:
         db.rollback()
         org = service.read(db, actor, org_id)
         context = {

@@ -60,13 +60,13 @@ def upgrade() -> None:
     op.bulk_insert(head, [{'id': 1, 'seq': 0, 'hash': '0' * 64}])
     op.create_table('access_log_subjects',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('entry_seq', sa.BigInteger(), nullable=False),
     sa.Column('subject', sa.String(length=30), nullable=False),
-    sa.ForeignKeyConstraint(['entry_id'], ['access_log.id'], name=op.f('fk_access_log_subjects_entry_id_access_log')),
+    sa.ForeignKeyConstraint(['entry_seq'], ['access_log.seq'], name=op.f('fk_access_log_subjects_entry_seq_access_log')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_log_subjects'))
     )
     with op.batch_alter_table('access_log_subjects', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_access_log_subjects_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_access_log_subjects_entry_seq'), ['entry_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_access_log_subjects_subject'), ['subject'], unique=False)
 
     op.create_table('resources',
@@ -327,7 +327,7 @@ def downgrade() -> None:
     op.drop_table('resources')
     with op.batch_alter_table('access_log_subjects', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_access_log_subjects_subject'))
-        batch_op.drop_index(batch_op.f('ix_access_log_subjects_entry_id'))
+        batch_op.drop_index(batch_op.f('ix_access_log_subjects_entry_seq'))
 
     op.drop_table('access_log_subjects')
     op.drop_table('access_log_head')
