@@ -100,7 +100,7 @@ def db_status() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes (uvloop and httptools when installed).")] = 1,
 ) -> None:
     """Serve the web portal, the workbench and the API."""
     import uvicorn

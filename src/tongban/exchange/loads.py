@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from tongban.catalog import resources
@@ -40,6 +40,9 @@ from tongban.kernel.permissions import Actor, Permission, require
 log = logging.getLogger(__name__)
 
 MAX_BATCH_ROWS = 10_000
+
+# A load that adds this many record versions refreshes the planner statistics of the records table.
+REFRESH_STATISTICS_AFTER = 10_000
 
 
 # --- resources ------------------------------------------------------------------------------
@@ -117,6 +120,9 @@ def ingest_table(
         session.add(load)
         session.flush()
         _run(session, schema, load, table, moment, ignore_columns, progress)
+        if load.rows_new + load.rows_changed >= REFRESH_STATISTICS_AFTER:
+            # Without fresh statistics both planners may scan a whole resource for one subject.
+            session.execute(text("ANALYZE records"))
     finally:
         table.close()
     load.finished_at = now()
