@@ -103,6 +103,13 @@ class RequestContext:
             await send(message)
 
         try:
+            short_path = getattr(request.app.state, "short_path", None)
+            if short_path is not None:
+                # Hot data calls are answered here; others go on, maybe with a replayed body.
+                remaining = await short_path(Request(scope, receive), receive, send_with_headers)
+                if remaining is None:
+                    return
+                receive = remaining
             await self.app(scope, receive, send_with_headers)
         finally:
             i18n.current_language.reset(language_token)
@@ -117,6 +124,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    from tongban.exchange import access_fast
     from tongban.exchange.access import LookupCache
     from tongban.exchange.access_api import data_sessions
     from tongban.exchange.access_log import AccessLogWriter
@@ -141,6 +149,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.access_log = AccessLogWriter(engine)  # one per process; its thread starts on first use
     app.state.data_sessions = data_sessions(engine)  # the data API's own sessions (see there)
     app.state.access_cache = LookupCache()  # its lookups, cached while nothing changed (see there)
+    app.state.short_path = access_fast.handle  # the two hot data routes, without the framework's routing
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     app.add_middleware(RequestContext)
