@@ -39,19 +39,10 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from tongban.catalog.models import (
-    DataElement,
-    OpenType,
-    Resource,
-    ResourceField,
-    ResourceStatus,
-    ResourceType,
-    SharingType,
-    SubjectKind,
-    UpdateCycle,
-)
+from tongban.catalog.resources_domain import FieldDraft
 from tongban.catalog.service import seed_standard_elements
 from tongban.db import make_engine, make_session_factory, upgrade
+from tongban.demo.hub import publish_from_fields
 from tongban.demo.organisations import seed
 from tongban.exchange import access_log, sharing
 from tongban.exchange.models import AccessLogEntry, Record
@@ -66,7 +57,7 @@ SYSTEM = Actor.system("benchmark")
 CODE = "350200-SCJGJ-BENCH"
 FIELDS = [
     ("统一社会信用代码", "uscc", False, True),
-    ("年度", "patents", True, False),  # an integer element stands in for the year
+    ("年度", "reporting_year", True, False),
     ("企业名称", "enterprise_name", False, False),
     ("营业收入", "annual_revenue", False, False),
     ("企业资质", "qualifications", False, False),
@@ -94,29 +85,11 @@ def seed_database(url: str) -> tuple[str, list[str]]:
     with factory() as session:
         seed(session)
         seed_standard_elements(session, SYSTEM)
-        elements = {e.key: e for e in session.scalars(select(DataElement))}
-        provider = orgs.get_by_code(session, "350200-SCJGJ")
-        resource = Resource(
-            code=CODE,
-            name="企业年度经营信息（基准）",
-            provider_org_id=provider.id,
-            resource_type=ResourceType.DEPARTMENT,
-            subject_kind=SubjectKind.USCC,
-            sharing_type=SharingType.UNCONDITIONAL,
-            open_type=OpenType.NOT_OPEN,
-            update_cycle=UpdateCycle.YEARLY,
-            full_coverage=True,
-            status=ResourceStatus.PUBLISHED,
-            published_at=now(),
+        resource = publish_from_fields(
+            session, SYSTEM, provider_code="350200-SCJGJ", code=CODE, name="企业年度经营信息（基准）",
+            fields=[FieldDraft(name, key, is_key, is_subject) for name, key, is_key, is_subject in FIELDS],
+            sharing_type="unconditional", full_coverage=True,
         )
-        resource.fields = [
-            ResourceField(
-                position=i, name=name, element_id=elements[key].id, is_key=is_key, is_subject=is_subject
-            )
-            for i, (name, key, is_key, is_subject) in enumerate(FIELDS)
-        ]
-        session.add(resource)
-        session.flush()
         moment = now()
         rows = []
         for i, uscc in enumerate(people):

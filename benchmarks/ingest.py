@@ -34,22 +34,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from tongban.catalog.models import (
-    DataElement,
-    OpenType,
-    Resource,
-    ResourceField,
-    ResourceStatus,
-    ResourceType,
-    SharingType,
-    SubjectKind,
-    UpdateCycle,
-)
+from tongban.catalog.resources_domain import FieldDraft
 from tongban.catalog.service import seed_standard_elements
 from tongban.db import make_engine, make_session_factory, upgrade
+from tongban.demo.hub import publish_from_fields
 from tongban.exchange import loads
 from tongban.kernel.codes.validators import USCC_ALPHABET, uscc_check_character
-from tongban.kernel.orgs import service as orgs
 from tongban.kernel.permissions import Actor
 from tongban.models import import_all_models
 
@@ -58,7 +48,7 @@ CODE = "350200-SWJ-BENCH"
 HEADER = ["统一社会信用代码", "年度", "营业收入", "纳税额", "研发费用"]
 FIELDS = [
     ("统一社会信用代码", "uscc", False, True),
-    ("年度", "patents", True, False),  # an integer element stands in for the year
+    ("年度", "reporting_year", True, False),
     ("营业收入", "annual_revenue", False, False),
     ("纳税额", "tax_paid", False, False),
     ("研发费用", "rd_expense", False, False),
@@ -99,24 +89,10 @@ def prepare(session: Session) -> None:
 
     seed_organisations(session, SYSTEM)
     seed_standard_elements(session, SYSTEM)
-    provider = orgs.get_by_code(session, "350200-SWJ")
-    elements = {e.key: e.id for e in session.query(DataElement)}
-    resource = Resource(
-        code=CODE,
-        name="企业年度纳税信息（基准测试）",
-        provider_org_id=provider.id,
-        resource_type=ResourceType.DEPARTMENT,
-        subject_kind=SubjectKind.USCC,
-        sharing_type=SharingType.CONDITIONAL,
-        open_type=OpenType.NOT_OPEN,
-        update_cycle=UpdateCycle.YEARLY,
-        status=ResourceStatus.PUBLISHED,
+    publish_from_fields(
+        session, SYSTEM, provider_code="350200-SWJ", code=CODE, name="企业年度纳税信息（基准测试）",
+        fields=[FieldDraft(name, key, key_field, subject) for name, key, key_field, subject in FIELDS],
     )
-    resource.fields = [
-        ResourceField(position=i, name=name, element_id=elements[key], is_key=key_field, is_subject=subject)
-        for i, (name, key, key_field, subject) in enumerate(FIELDS)
-    ]
-    session.add(resource)
     session.commit()
 
 

@@ -21,7 +21,7 @@ from tongban.kernel.errors import Conflict, InvalidTransition, PermissionDenied,
 
 TAX_FIELDS = (
     FieldDraft("统一社会信用代码", "uscc", is_subject=True),
-    FieldDraft("年度", "patents", is_key=True),
+    FieldDraft("年度", "reporting_year", is_key=True),
     FieldDraft("营业收入", "annual_revenue"),
     FieldDraft("纳税额", "DE00202", description="当年实缴税额"),
 )
@@ -197,7 +197,7 @@ def test_the_record_key_of_a_published_resource_stays(city: Session) -> None:
     admin = actor(city, "admin")
     made = register(city)
     service.publish_resource(city, admin, made.id)
-    without_year = (TAX_FIELDS[0], FieldDraft("年度", "patents"), *TAX_FIELDS[2:])
+    without_year = (TAX_FIELDS[0], FieldDraft("年度", "reporting_year"), *TAX_FIELDS[2:])
     with pytest.raises(ValidationFailed) as caught:
         service.update_resource(city, admin, made.id, draft(fields=without_year))
     assert [p.field for p in caught.value.fields] == ["fields"]

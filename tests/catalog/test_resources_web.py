@@ -27,7 +27,7 @@ TAX = ResourceDraft(
     update_cycle="yearly",
     fields=(
         FieldDraft("统一社会信用代码", "uscc", is_subject=True),
-        FieldDraft("年度", "patents", is_key=True),
+        FieldDraft("年度", "reporting_year", is_key=True),
         FieldDraft("营业收入", "annual_revenue", description="单位：元"),
         FieldDraft("纳税额", "tax_paid"),
     ),
@@ -185,7 +185,7 @@ def test_api_searches_reads_by_code_and_exports_fields(client: TestClient, catal
     log_in(client, "tax_officer")
     listing = client.get("/api/v1/resources", params={"q": "营业收入"}).json()
     assert listing["total"] == 1 and listing["items"][0]["code"] == "350200-SWJ-0001"
-    assert [f["element"] for f in listing["items"][0]["fields"]] == ["uscc", "patents", "annual_revenue", "tax_paid"]
+    assert [f["element"] for f in listing["items"][0]["fields"]] == ["uscc", "reporting_year", "annual_revenue", "tax_paid"]
     one = client.get("/api/v1/resources/350200-SWJ-0001").json()
     assert one["provider"]["name"] == "国家税务总局厦门市税务局" and one["pending"] is None
     assert client.get(f"/api/v1/resources/{catalog['tax']}").json()["code"] == "350200-SWJ-0001"

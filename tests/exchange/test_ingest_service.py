@@ -21,7 +21,7 @@ from tongban.kernel.i18n import translate
 CODE = "350200-SCJGJ-0101"
 FIELDS = (
     F("统一社会信用代码", "uscc", subject=True),
-    F("年度", "patents", key=True),  # an integer element stands in for the year
+    F("年度", "reporting_year", key=True),
     F("营业收入", "annual_revenue", required=True),
     F("纳税额", "tax_paid"),
     F("所属行业", "industry"),
@@ -333,7 +333,7 @@ def test_push_rows_as_a_batch(db: Session, demo_city: dict[str, Any]) -> None:
 def test_values_in_department_units_are_converted(db: Session, demo_city: dict[str, Any]) -> None:
     fields = (
         F("统一社会信用代码", "uscc", subject=True),
-        F("年度", "patents", key=True),
+        F("年度", "reporting_year", key=True),
         F("营业收入（万元）", "annual_revenue"),
         F("从业人员（万人）", "employees"),
     )

@@ -7,21 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongban.catalog.models import (
-    DataElement,
-    OpenType,
-    Resource,
-    ResourceField,
-    ResourceStatus,
-    ResourceType,
-    SharingType,
-    SubjectKind,
-    UpdateCycle,
-)
+from tongban.catalog.models import DataElement, Resource, SharingType, SubjectKind
+from tongban.catalog.resources_domain import FieldDraft
 from tongban.catalog.service import seed_standard_elements
-from tongban.kernel.clock import now
-from tongban.kernel.orgs.models import Organisation
+from tongban.demo.hub import publish_from_fields
 from tongban.kernel.permissions import Actor
+
+SYSTEM = Actor.system("test")
 
 
 @dataclass(frozen=True)
@@ -37,7 +29,7 @@ class F:
 
 TAX_FIELDS = (
     F("统一社会信用代码", "uscc", subject=True),
-    F("年度", "patents", key=True),  # an integer element stands in for the year column
+    F("年度", "reporting_year", key=True),
     F("营业收入", "annual_revenue"),
     F("纳税额", "tax_paid"),
 )
@@ -54,33 +46,12 @@ def make_resource(
     subject_kind: SubjectKind = SubjectKind.USCC,
     full_coverage: bool = False,
 ) -> Resource:
-    """A published resource; seeds the standard data elements when they are missing."""
+    """A published resource, made through the catalog service; seeds the standard data elements
+    when they are missing."""
     if session.scalar(select(DataElement.id).limit(1)) is None:
-        seed_standard_elements(session, Actor.system("test"))
-    provider = session.scalar(select(Organisation).where(Organisation.code == provider_code))
-    assert provider is not None, f"no organisation {provider_code}: use the demo_city fixture"
-    elements = {e.key: e for e in session.scalars(select(DataElement))}
-    resource = Resource(
-        code=code,
-        name=name,
-        provider_org_id=provider.id,
-        abstract="",
-        resource_type=ResourceType.DEPARTMENT,
-        subject_kind=subject_kind,
-        sharing_type=sharing_type,
-        open_type=OpenType.NOT_OPEN,
-        update_cycle=UpdateCycle.YEARLY,
-        full_coverage=full_coverage,
-        status=ResourceStatus.PUBLISHED,
-        published_at=now(),
+        seed_standard_elements(session, SYSTEM)
+    return publish_from_fields(
+        session, SYSTEM, provider_code=provider_code, code=code, name=name,
+        fields=[FieldDraft(f.name, f.element, f.key, f.subject, f.required) for f in fields],
+        sharing_type=sharing_type.value, subject_kind=subject_kind.value, full_coverage=full_coverage,
     )
-    resource.fields = [
-        ResourceField(
-            position=i, name=f.name, element_id=elements[f.element].id, is_key=f.key, is_subject=f.subject,
-            required=f.required,
-        )
-        for i, f in enumerate(fields)
-    ]
-    session.add(resource)
-    session.flush()
-    return resource

@@ -31,7 +31,7 @@ OTHER_CONSUMER = "350200-RSJ"
 MARKET_CODE = "350200-SCJGJ-0001"
 MARKET_FIELDS = (
     F("统一社会信用代码", "uscc", subject=True),
-    F("年度", "patents", key=True),  # an integer element stands in for the year
+    F("年度", "reporting_year", key=True),
     F("企业名称", "enterprise_name"),
     F("营业收入", "annual_revenue"),
     F("纳税额", "tax_paid"),

@@ -86,6 +86,15 @@ def _find(session: Session, ref: int | str) -> Resource:
     return resource
 
 
+def lookup(session: Session, ref: int | str, *, published: bool = False) -> Resource:
+    """A resource by id or code for other contexts' services, which check their own rights: a
+    department's system may hold data.ingest or data.access without catalog.read."""
+    resource = _find(session, ref.strip() if isinstance(ref, str) else ref)
+    if published and resource.status is not ResourceStatus.PUBLISHED:
+        raise NotFound(N_("Data resource not found."), code="resource_not_found")
+    return resource
+
+
 def get_resource(session: Session, actor: Actor, ref: int | str) -> Resource:
     """One resource by id or code; a draft only for those who manage it."""
     require(actor, Permission.CATALOG_READ)

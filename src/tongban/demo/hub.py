@@ -9,7 +9,7 @@ standard element are not part of the resource and are reported as ignored when l
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +113,41 @@ def draft_for(spec: FileSpec, element_units: dict[str, str]) -> ResourceDraft:
     )
 
 
+def publish_from_fields(
+    session: Session,
+    actor: Actor,
+    *,
+    provider_code: str,
+    code: str,
+    name: str,
+    fields: Sequence[FieldDraft],
+    sharing_type: str = "conditional",
+    subject_kind: str = "uscc",
+    full_coverage: bool = False,
+    abstract: str = "",
+) -> Resource:
+    """Register and publish a resource through the catalog service — the one way the demo, the
+    tests and the benchmarks make resources, so each gets its search text, snapshot and audit."""
+    condition = "" if sharing_type == "unconditional" else "仅限演示和测试使用。"
+    draft = ResourceDraft(
+        name=name,
+        abstract=abstract or name,
+        resource_type="department",
+        subject_kind=subject_kind,
+        sharing_type=sharing_type,
+        sharing_condition=condition,
+        open_type="not_open",
+        update_cycle="yearly",
+        full_coverage=full_coverage,
+        fields=tuple(fields),
+    )
+    provider = orgs.get_by_code(session, provider_code)
+    registered = resources.register_resource(
+        session, actor, provider_org_id=provider.id, draft=draft, code=code
+    )
+    return resources.publish_resource(session, actor, registered.id)
+
+
 def register_city_resources(session: Session, actor: Actor, city: str = CITY) -> dict[str, Resource]:
     """Register and publish a resource per department file (idempotent); returns them by file key."""
     element_units = {key: unit for key, unit in session.execute(select(DataElement.key, DataElement.unit))}
@@ -140,8 +175,10 @@ def pick_demo_subjects(city_dir: Path) -> DemoSubjects:
 
     taxed = {row["纳税人识别号"] for row in rows("SWJ/annual_returns")}
     company = next(
-        row for row in rows("SCJGJ/registrations")
-        if row["企业类型"] == "有限责任公司" and row["统一社会信用代码"] in taxed
+        row
+        for row in rows("SCJGJ/registrations")
+        if row["企业类型"] == "有限责任公司"
+        and row["统一社会信用代码"] in taxed
         and validate_uscc(row["统一社会信用代码"]).valid
     )
     person = next(row for row in rows("RSJ/hires") if validate_ric(row["公民身份号码"]).valid)

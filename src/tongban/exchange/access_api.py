@@ -191,6 +191,34 @@ async def read_subject(
     )
 
 
+async def _serve_page(
+    request: Request,
+    resource_code: str,
+    after: int,
+    limit: int,
+    fields: str | None,
+    grant_id: int | None,
+    *,
+    changes: bool,
+) -> Response:
+    """Current records after a cursor, or every version since it (the change feed)."""
+    return await serve(
+        request,
+        AccessKind.CHANGES if changes else AccessKind.BULK,
+        lambda session, actor, attempt: access.read_page(
+            session,
+            actor,
+            resource_code,
+            attempt,
+            after=after,
+            limit=limit,
+            changes=changes,
+            fields=field_list(fields),
+            grant_id=grant_id,
+        ),
+    )
+
+
 @router.get("/api/v1/data/{resource_code}/records", summary="Current records in pages (cursor-based)")
 async def read_records(
     request: Request,
@@ -200,20 +228,7 @@ async def read_records(
     fields: str | None = FieldsParam,
     grant_id: Id | None = None,
 ) -> Response:
-    return await serve(
-        request,
-        AccessKind.BULK,
-        lambda session, actor, attempt: access.read_page(
-            session,
-            actor,
-            resource_code,
-            attempt,
-            after=after,
-            limit=limit,
-            fields=field_list(fields),
-            grant_id=grant_id,
-        ),
-    )
+    return await _serve_page(request, resource_code, after, limit, fields, grant_id, changes=False)
 
 
 @router.get("/api/v1/data/{resource_code}/changes", summary="Record versions since a cursor")
@@ -225,21 +240,7 @@ async def read_changes(
     fields: str | None = FieldsParam,
     grant_id: Id | None = None,
 ) -> Response:
-    return await serve(
-        request,
-        AccessKind.CHANGES,
-        lambda session, actor, attempt: access.read_page(
-            session,
-            actor,
-            resource_code,
-            attempt,
-            after=since,
-            limit=limit,
-            changes=True,
-            fields=field_list(fields),
-            grant_id=grant_id,
-        ),
-    )
+    return await _serve_page(request, resource_code, since, limit, fields, grant_id, changes=True)
 
 
 class QuestionIn(BaseModel):

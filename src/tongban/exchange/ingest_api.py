@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from tongban.catalog import resources
 from tongban.exchange import loads
 from tongban.exchange.models import Load, LoadSource, LoadStatus, QuarantinedRow, QuarantineStatus
 from tongban.kernel.i18n import translate
@@ -139,7 +140,7 @@ def push_batch(resource_code: str, body: BatchIn, db: DB, actor: CurrentActor) -
 @router.get("/loads/{load_id}", response_model=LoadOut, summary="A load report")
 def get_load(load_id: int, db: DB, actor: CurrentActor) -> LoadOut:
     load = loads.get_load(db, actor, load_id)
-    return LoadOut(**load_out(load, loads.resource_of(db, load.resource_id).code))
+    return LoadOut(**load_out(load, resources.lookup(db, load.resource_id).code))
 
 
 @router.get("/loads/{load_id}/quarantine", response_model=QuarantinePage, summary="Rows a load held back")

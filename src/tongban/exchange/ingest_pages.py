@@ -118,7 +118,7 @@ def load_report(
         {
             "layout": "workbench",
             "load": load,
-            "resource": loads.resource_of(db, load.resource_id),
+            "resource": resources.lookup(db, load.resource_id),
             "held": held,
             "reasons": {row.id: reasons(row) for row in held.items},
             **_labels(),
@@ -154,7 +154,7 @@ def quarantine_list(
 
 def _row_context(db: DB, actor: CurrentActor, row_id: int) -> dict[str, Any]:
     row = loads.get_quarantined(db, actor, row_id)
-    resource = loads.resource_of(db, row.resource_id)
+    resource = resources.lookup(db, row.resource_id)
     fields = resources.schema_for(db, resource.id, published_only=False).fields
     problems: dict[str, list[str]] = {}
     for item in reasons(row):

@@ -48,14 +48,6 @@ REFRESH_STATISTICS_AFTER = 10_000
 # --- resources ------------------------------------------------------------------------------
 
 
-def _resource(session: Session, code: str) -> Resource:
-    # By code, without catalog.read: a department's system may hold data.ingest alone.
-    resource = session.scalar(select(Resource).where(Resource.code == code))
-    if resource is None:
-        raise NotFound(N_("Data resource not found."), code="resource_not_found")
-    return resource
-
-
 def _authorise(session: Session, actor: Actor, resource: Resource) -> None:
     require(actor, Permission.DATA_INGEST, org_path=orgs.get(session, resource.provider_org_id).path)
 
@@ -67,7 +59,7 @@ def _schema(session: Session, resource: Resource) -> ResourceSchema:
 
 def ingest_resource(session: Session, actor: Actor, resource_code: str) -> Resource:
     """A resource the actor may load into (its department provides it)."""
-    resource = _resource(session, resource_code)
+    resource = resources.lookup(session, resource_code)
     _authorise(session, actor, resource)
     return resource
 
@@ -279,15 +271,8 @@ def get_load(session: Session, actor: Actor, load_id: int) -> Load:
     load = session.get(Load, load_id)
     if load is None:
         raise NotFound(N_("Load not found."), code="load_not_found")
-    _authorise(session, actor, resource_of(session, load.resource_id))
+    _authorise(session, actor, resources.lookup(session, load.resource_id))
     return load
-
-
-def resource_of(session: Session, resource_id: int) -> Resource:
-    resource = session.get(Resource, resource_id)
-    if resource is None:
-        raise NotFound(N_("Data resource not found."), code="resource_not_found")
-    return resource
 
 
 # --- quarantine -----------------------------------------------------------------------------
@@ -323,7 +308,7 @@ def get_quarantined(session: Session, actor: Actor, row_id: int) -> QuarantinedR
     row = session.get(QuarantinedRow, row_id)
     if row is None:
         raise NotFound(N_("Quarantined row not found."), code="quarantined_row_not_found")
-    _authorise(session, actor, resource_of(session, row.resource_id))
+    _authorise(session, actor, resources.lookup(session, row.resource_id))
     return row
 
 
@@ -339,7 +324,7 @@ def resubmit(session: Session, actor: Actor, row_id: int, values: Mapping[str, s
     """
     row = get_quarantined(session, actor, row_id)
     _open(row)
-    resource = resource_of(session, row.resource_id)
+    resource = resources.lookup(session, row.resource_id)
     schema = _schema(session, resource)
     cleaned = {name: (values.get(name) or "").strip() or None for name in schema.field_names}
     problems = ingest.validate_values(schema, cleaned)
@@ -377,7 +362,7 @@ def discard(session: Session, actor: Actor, row_id: int, note: str = "") -> Quar
     """Give up a quarantined row, with an optional reason; it stays visible as discarded."""
     row = get_quarantined(session, actor, row_id)
     _open(row)
-    resource = resource_of(session, row.resource_id)
+    resource = resources.lookup(session, row.resource_id)
     row.status = QuarantineStatus.DISCARDED
     row.resolved_at = now()
     row.resolved_by = actor.label[:100]

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from tongban.catalog import resources
 from tongban.catalog.models import Resource, ResourceStatus, SharingType
 from tongban.catalog.schema import ResourceSchema, schema_of
 from tongban.exchange.models import Grant, RequestStatus, SharingRequest
@@ -64,21 +65,7 @@ class Decision:
     reason: str = ""
 
 
-# --- resources (until the resource catalog service offers these lookups) --------------------------
-
-
-def published_resource(session: Session, code: str) -> Resource:
-    resource = session.scalar(select(Resource).where(Resource.code == code.strip()))
-    if resource is None or resource.status is not ResourceStatus.PUBLISHED:
-        raise NotFound(N_("No published resource has this code."), code="resource_not_found")
-    return resource
-
-
-def resource_by_id(session: Session, resource_id: int) -> Resource:
-    resource = session.get(Resource, resource_id)
-    if resource is None:
-        raise NotFound(N_("No published resource has this code."), code="resource_not_found")
-    return resource
+# --- resources --------------------------------------------------------------------------------------
 
 
 def provider_of(session: Session, resource: Resource) -> Organisation:
@@ -128,7 +115,7 @@ def _check_request(data: RequestInput, schema: ResourceSchema) -> list[str]:
 def request_sharing(session: Session, actor: Actor, data: RequestInput) -> SharingRequest:
     """Ask for fields of a resource; unconditional resources are granted at once."""
     consumer = _consumer(session, actor)
-    resource = published_resource(session, data.resource_code)
+    resource = resources.lookup(session, data.resource_code, published=True)
     if resource.sharing_type is SharingType.NOT_SHARED:
         raise PermissionDenied(
             N_("This resource is not shared (不予共享) and cannot be requested."), code="resource_not_shared"
@@ -248,7 +235,7 @@ def _decidable(session: Session, actor: Actor, request_id: int) -> tuple[Sharing
     request = session.get(SharingRequest, request_id)
     if request is None:
         raise NotFound(N_("Sharing request not found."), code="request_not_found")
-    resource = resource_by_id(session, request.resource_id)
+    resource = resources.lookup(session, request.resource_id)
     require(actor, Permission.SHARING_DECIDE, org_path=provider_of(session, resource).path)
     _ensure_pending(request)
     return request, resource
@@ -309,7 +296,7 @@ def revoke(session: Session, actor: Actor, grant_id: int, reason: str = "") -> G
     grant = session.get(Grant, grant_id)
     if grant is None:
         raise NotFound(N_("Grant not found."), code="grant_not_found")
-    resource = resource_by_id(session, grant.resource_id)
+    resource = resources.lookup(session, grant.resource_id)
     require(actor, Permission.SHARING_DECIDE, org_path=provider_of(session, resource).path)
     if grant.revoked_at is not None:
         raise InvalidTransition(N_("This grant is already revoked."), code="grant_revoked")
@@ -342,7 +329,7 @@ def get_request(session: Session, actor: Actor, request_id: int) -> SharingReque
     if request is None:
         raise NotFound(N_("Sharing request not found."), code="request_not_found")
     consumer_path = orgs.get(session, request.consumer_org_id).path
-    provider_path = provider_of(session, resource_by_id(session, request.resource_id)).path
+    provider_path = provider_of(session, resources.lookup(session, request.resource_id)).path
     if _visible_to_consumer(actor, consumer_path):
         return request
     if actor.has(Permission.SHARING_DECIDE) and actor.can_act_for(provider_path):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from tongban.catalog import resources
 from tongban.catalog.schema import schema_of
 from tongban.exchange import sharing
 from tongban.exchange.models import RequestStatus, SharingRequest
@@ -132,7 +133,7 @@ async def request_create(request: Request, db: DB, actor: CurrentActor) -> Respo
 
 
 def _detail_context(db: DB, actor: Actor, item: SharingRequest) -> dict[str, Any]:
-    resource = sharing.resource_by_id(db, item.resource_id)
+    resource = resources.lookup(db, item.resource_id)
     schema = schema_of(resource)
     names = sharing.labels(db, [item.resource_id], [item.consumer_org_id, resource.provider_org_id])
     provider_path = sharing.provider_of(db, resource).path

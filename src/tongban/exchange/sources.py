@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from tongban.catalog import resources
 from tongban.exchange import ingest, loads
 from tongban.exchange.ingest_files import Cells, Table, cell_text, normalise_header
 from tongban.exchange.models import Load, LoadSource, LoadStatus, PullSource
@@ -127,7 +128,7 @@ def get_source(session: Session, actor: Actor, name_or_id: str | int) -> PullSou
     source = session.scalar(statement)
     if source is None:
         raise NotFound(N_("Pull source not found."), code="source_not_found")
-    loads.ingest_resource(session, actor, loads.resource_of(session, source.resource_id).code)
+    loads.ingest_resource(session, actor, resources.lookup(session, source.resource_id).code)
     return source
 
 
@@ -151,7 +152,7 @@ class _Tracker:
 
 def pull(session: Session, actor: Actor, source: PullSource, progress: ingest.Progress | None = None) -> Load:
     """Read the source's query from the department database and load the rows."""
-    resource = loads.ingest_resource(session, actor, loads.resource_of(session, source.resource_id).code)
+    resource = loads.ingest_resource(session, actor, resources.lookup(session, source.resource_id).code)
     url = os.environ.get(source.connection_env, "")
     if not url:
         raise Conflict(
