@@ -22,7 +22,7 @@ from tongban.config import Settings, get_settings
 from tongban.db import make_engine, make_session_factory
 from tongban.kernel import i18n
 from tongban.kernel.accounts.service import PasswordChangeRequired
-from tongban.kernel.errors import DomainError, NotAuthenticated
+from tongban.kernel.errors import N_, DomainError, NotAuthenticated
 from tongban.kernel.ids import new_request_id
 from tongban.web import problems
 from tongban.web.deps import bearer_token, csrf_guard, no_nul_in_query
@@ -201,8 +201,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         code, message = {
             400: ("bad_request", "The request could not be completed."),
-            404: ("not_found", "The page you asked for does not exist."),
-            405: ("method_not_allowed", "This method is not allowed here."),
+            404: ("not_found", N_("The page you asked for does not exist.")),
+            405: ("method_not_allowed", N_("This method is not allowed here.")),
         }.get(error.status_code, ("http_error", str(error.detail)))
         if _is_api(request):
             body = problems.problem_body(

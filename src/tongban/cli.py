@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.config import Settings, get_settings
 from tongban.db import (
@@ -74,6 +75,14 @@ def _ensure_schema(settings: Settings, engine: Engine) -> None:
         f"The database schema is at {current_revision(engine) or 'none'}, the code needs {head_revision()}: "
         "run `tongban db upgrade` first."
     )
+
+
+def ready_sessions(settings: Settings | None = None) -> sessionmaker[Session]:
+    """Sessions on a database whose schema is current (every command that reads or writes)."""
+    settings = settings or _settings()
+    engine = _engine(settings)
+    _ensure_schema(settings, engine)
+    return make_session_factory(engine)
 
 
 @db_app.command("upgrade")
@@ -160,13 +169,11 @@ def demo(
     from tongban.kernel.permissions import ROLE_LABELS, Actor
 
     settings = _settings()
-    engine = _engine(settings)
-    _ensure_schema(settings, engine)
+    factory = ready_sessions(settings)
     city_dir = settings.data_dir / "demo-city"
     if not (city_dir / "manifest.json").exists():
         _write_city(scale, city_dir, seed)
     actor = Actor.system("demo")
-    factory = make_session_factory(engine)
     with transaction(factory) as session:
         accounts = seed_organisations(session, pick_demo_subjects(city_dir))
         seed_standard_elements(session, actor)
@@ -195,10 +202,7 @@ def elements_seed() -> None:
     from tongban.catalog.service import seed_standard_elements
     from tongban.kernel.permissions import Actor
 
-    settings = _settings()
-    engine = _engine(settings)
-    _ensure_schema(settings, engine)
-    with transaction(make_session_factory(engine)) as session:
+    with transaction(ready_sessions()) as session:
         added = seed_standard_elements(session, Actor.system("cli"))
     typer.echo(f"新增标准数据元 / standard data elements added: {added}")
 
@@ -222,11 +226,8 @@ def users_create(
     if role not in {r.value for r in Role}:
         _fail(f"未知角色 / unknown role: {role}")
     secret = password or typer.prompt("Password 密码", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
-    engine = _engine(settings)
-    _ensure_schema(settings, engine)
     try:
-        with transaction(make_session_factory(engine)) as session:
+        with transaction(ready_sessions()) as session:
             org_id = orgs.get_by_code(session, org).id if org else None
             user = accounts.create_user(
                 session,
@@ -257,11 +258,8 @@ def tokens_create(
     from tongban.kernel.orgs import service as orgs
     from tongban.kernel.permissions import Actor
 
-    settings = _settings()
-    engine = _engine(settings)
-    _ensure_schema(settings, engine)
     try:
-        with transaction(make_session_factory(engine)) as session:
+        with transaction(ready_sessions()) as session:
             org_id = orgs.get_by_code(session, org).id
             issued = tokens.create_token(
                 session, Actor.system("cli"), org_id=org_id, name=name, permissions=permission, days=days
@@ -279,11 +277,8 @@ def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id.")]) ->
     from tongban.kernel.accounts import tokens
     from tongban.kernel.permissions import Actor
 
-    settings = _settings()
-    engine = _engine(settings)
-    _ensure_schema(settings, engine)
     try:
-        with transaction(make_session_factory(engine)) as session:
+        with transaction(ready_sessions()) as session:
             tokens.revoke_token(session, Actor.system("cli"), token_id)
     except DomainError as error:
         _fail(_explain(error))

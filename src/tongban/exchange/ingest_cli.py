@@ -72,14 +72,12 @@ def ingest_file(
 ) -> None:
     """Load a file into a resource: validate, keep history, quarantine bad rows."""
     from tongban import cli
-    from tongban.db import make_session_factory, transaction
+    from tongban.db import transaction
     from tongban.exchange import loads
 
-    settings = cli._settings()
-    engine = cli._engine(settings)
-    cli._ensure_schema(settings, engine)
+    factory = cli.ready_sessions()
     try:
-        with _progress(progress, path.name) as update, transaction(make_session_factory(engine)) as session:
+        with _progress(progress, path.name) as update, transaction(factory) as session:
             load = loads.load_file(session, CLI_ACTOR, resource, path, progress=update)  # type: ignore[arg-type]
     except DomainError as error:
         cli._fail(cli._explain(error))
@@ -97,13 +95,10 @@ def ingest_pull(
 ) -> None:
     """Pull from department databases: one source now, or every source whose interval has passed."""
     from tongban import cli
-    from tongban.db import make_session_factory, transaction
+    from tongban.db import transaction
     from tongban.exchange import sources
 
-    settings = cli._settings()
-    engine = cli._engine(settings)
-    cli._ensure_schema(settings, engine)
-    factory = make_session_factory(engine)
+    factory = cli.ready_sessions()
     if source is None:
         outcomes = sources.pull_due(factory, CLI_ACTOR)
         if not outcomes:
@@ -145,14 +140,12 @@ def ingest_add_source(
 ) -> None:
     """Register a department database to pull from."""
     from tongban import cli
-    from tongban.db import make_session_factory, transaction
+    from tongban.db import transaction
     from tongban.exchange import sources
 
-    settings = cli._settings()
-    engine = cli._engine(settings)
-    cli._ensure_schema(settings, engine)
+    factory = cli.ready_sessions()
     try:
-        with transaction(make_session_factory(engine)) as session:
+        with transaction(factory) as session:
             added = sources.add_source(
                 session,
                 CLI_ACTOR,
@@ -174,13 +167,10 @@ def ingest_add_source(
 def ingest_sources() -> None:
     """List pull sources with their last run."""
     from tongban import cli
-    from tongban.db import make_session_factory
     from tongban.exchange import sources
 
-    settings = cli._settings()
-    engine = cli._engine(settings)
-    cli._ensure_schema(settings, engine)
-    with make_session_factory(engine)() as session:
+    factory = cli.ready_sessions()
+    with factory() as session:
         for s in sources.list_sources(session, CLI_ACTOR):
             last = s.last_run_at.isoformat(timespec="seconds") if s.last_run_at else "-"
             state = "active" if s.active else "paused"

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from tongban.kernel.errors import DomainError, FieldProblem
+from tongban.kernel.errors import N_, DomainError, FieldProblem
 from tongban.kernel.i18n import translate
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -62,15 +62,15 @@ def domain_error_body(request: Request, error: DomainError) -> dict[str, Any]:
 
 
 _PYDANTIC_MESSAGES = {
-    "missing": "This field is required.",
-    "json_invalid": "The request body is not valid JSON.",
-    "int_parsing": "Enter a whole number.",
-    "bool_parsing": "Enter true or false.",
-    "enum": "Choose one of the allowed values.",
-    "string_too_long": "This text is too long.",
-    "string_too_short": "This text is too short.",
-    "greater_than_equal": "This number is too small.",
-    "less_than_equal": "This number is too large.",
+    "missing": N_("This field is required."),
+    "json_invalid": N_("The request body is not valid JSON."),
+    "int_parsing": N_("Enter a whole number."),
+    "bool_parsing": N_("Enter true or false."),
+    "enum": N_("Choose one of the allowed values."),
+    "string_too_long": N_("This text is too long."),
+    "string_too_short": N_("This text is too short."),
+    "greater_than_equal": N_("This number is too small."),
+    "less_than_equal": N_("This number is too large."),
 }
 
 
@@ -80,7 +80,7 @@ def request_validation_body(request: Request, error: RequestValidationError) -> 
         location = ".".join(
             str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")
         )
-        message = _PYDANTIC_MESSAGES.get(str(item.get("type")), "This value is not valid.")
+        message = _PYDANTIC_MESSAGES.get(str(item.get("type")), N_("This value is not valid."))
         fields.append({"field": location or "body", "message": translate(message)})
     return problem_body(
         request,
