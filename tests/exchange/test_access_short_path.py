@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 from tests.support.records import (
@@ -84,3 +85,23 @@ def test_unusual_calls_fall_through_to_the_full_stack(
     assert bad_body.status_code == 422
     assert any("question" in e["field"] for e in bad_body.json()["errors"])
     assert counted == []
+
+
+def test_a_repeated_read_costs_one_statement(client: TestClient, db: Session, market: Token) -> None:
+    """Once the token, grant and resource shape are cached, the generation and the records come
+    in one statement (the refusal after a revocation is tested in test_access_api)."""
+    engine = client.app.state.data_sessions.kw["bind"]  # type: ignore[attr-defined]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    url = f"/api/v1/data/{MARKET_CODE}/subjects/{USCC}"
+    first = client.get(url, headers=market.headers)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = client.get(url, headers=market.headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert again.json()["records"] == first.json()["records"] and again.json()["found"]
+    assert len(statements) == 1

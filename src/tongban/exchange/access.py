@@ -72,6 +72,8 @@ class Attempt:
     subjects: tuple[str, ...] = ()
     generation: int | None = None  # set with ``cache`` when lookups may come from it
     cache: LookupCache | None = None
+    # (resource id, subject key, rows) read with the generation when the cache predicted them
+    prefetched: tuple[int, str, list[Any]] | None = None
 
     def draft(self, outcome: str = OK) -> AccessDraft:
         actor = self.actor
@@ -142,6 +144,47 @@ def generation(session: Session) -> int:
 
 
 _GENERATION = select(AuditHead.seq).where(AuditHead.id == 1)
+
+# The generation and one subject's current records in a single statement (one round trip): the
+# head row always exists, the records join to it (none: one row of nulls).
+_GENERATION_AND_CURRENT = (
+    select(AuditHead.seq, Record.data, Record.valid_from)
+    .select_from(AuditHead)
+    .outerjoin(
+        Record,
+        and_(
+            Record.subject == bindparam("subject"),
+            Record.resource_id == bindparam("resource"),
+            Record.valid_to.is_(None),
+        ),
+    )
+    .where(AuditHead.id == 1)
+    .order_by(Record.record_key)
+)
+
+
+def generation_with_records(
+    session: Session, attempt: Attempt, org_id: int | None, resource_code: str, subject: str
+) -> int:
+    """``generation``, and — when the cache already names the resource this by-subject read will
+    be granted on — that subject's current records read in the same statement, kept on the attempt
+    for ``read_subject`` to use if the checks confirm the prediction. Saves a round trip per call."""
+    cache = attempt.cache
+    cached = cache.grants.get((org_id, resource_code)) if cache is not None and org_id is not None else None
+    schema = None
+    if cached and cached[1] and cache is not None:
+        first = cached[1][0]
+        schema = cache.schemas.get((first.id, first.version))
+    if schema is None or schema.subject_kind is SubjectKind.NONE:
+        return generation(session)
+    verdict = validate(schema.subject_kind.value, subject.strip().upper())
+    if not verdict.valid:
+        return generation(session)
+    rows = session.connection().execute(
+        _GENERATION_AND_CURRENT, {"resource": schema.resource_id, "subject": verdict.value}
+    ).all()
+    attempt.prefetched = (schema.resource_id, verdict.value, [r for r in rows if r.data is not None])
+    return int(rows[0].seq or 0)
 
 
 def _grant_rows(session: Session, org_id: int, code: str, attempt: Attempt) -> list[Any]:
@@ -252,6 +295,15 @@ def _envelope(access: GrantedAccess, fields: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def _current_rows(session: Session, resource_id: int, key: str, attempt: Attempt) -> list[Any]:
+    """One subject's current records: those read with the generation if they were predicted
+    right, else from a query now."""
+    prefetched = attempt.prefetched
+    if prefetched is not None and prefetched[:2] == (resource_id, key):
+        return prefetched[2]
+    return list(session.connection().execute(_CURRENT, {"resource": resource_id, "subject": key}))
+
+
 def read_subject(
     session: Session,
     actor: Actor,
@@ -268,9 +320,7 @@ def read_subject(
     chosen = narrow(access, fields, attempt)
     key = normalise_subject(access.schema, subject)
     attempt.subjects = (key,)
-    rows = (
-        session.connection().execute(_CURRENT, {"resource": access.schema.resource_id, "subject": key}).all()
-    )
+    rows = _current_rows(session, access.schema.resource_id, key, attempt)
     found = [
         {
             "valid_from": row.valid_from.isoformat(),
@@ -343,11 +393,7 @@ def verify(
         moment = datetime.combine(question.on, time.max, tzinfo=LOCAL_ZONE)
         values = [v.values for v in records.subject_at(session, access.schema.resource_id, key, moment)]
     else:
-        rows = (
-            session.connection()
-            .execute(_CURRENT, {"resource": access.schema.resource_id, "subject": key})
-            .all()
-        )
+        rows = _current_rows(session, access.schema.resource_id, key, attempt)
         values = [json.loads(row.data) for row in rows]
     result = disclosure.answer(prepared, values, access.schema.full_coverage)
     return {"resource": access.schema.code, "grant_id": access.grant_id, "subject": key, "answer": result}

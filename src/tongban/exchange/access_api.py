@@ -80,6 +80,15 @@ class _KnownToken:
 TOKEN_RECHECK_SECONDS = 60.0  # a full check (and the token's last use) at least once a minute
 
 
+def _known_org(request: Request) -> int | None:
+    """The department of a bearer token this process has checked before (a prediction only)."""
+    secret = bearer_token(request)
+    if secret is None:
+        return None
+    known: _KnownToken | None = request.app.state.access_cache.tokens.get(token_digest(secret))
+    return known.actor.org_id if known is not None else None
+
+
 def caller(request: Request, session: Session, generation: int, cache: access.LookupCache) -> Actor:
     """The system behind the bearer token — from the cache while the audit generation is unchanged
     (a revoked token or a deactivated department is an audit event) and the token has not expired;
@@ -121,8 +130,10 @@ async def serve(
     subject: str | None = None,
     *,
     inline: bool = False,
+    prefetch: tuple[str, str] | None = None,
 ) -> Response:
-    """Run ``work`` for the caller, log the outcome durably, then answer."""
+    """Run ``work`` for the caller, log the outcome durably, then answer. ``prefetch`` (resource
+    code, subject) lets a by-subject read fetch its records with the generation."""
     attempt = access.Attempt(
         kind=kind, request_id=request.state.request_id, cache=request.app.state.access_cache
     )
@@ -133,7 +144,12 @@ async def serve(
     def run() -> tuple[dict[str, Any] | None, DomainError | None]:
         with factory() as session:
             try:
-                attempt.generation = access.generation(session)  # first: it guards the lookups
+                # first: it guards the lookups
+                attempt.generation = (
+                    access.generation_with_records(session, attempt, _known_org(request), *prefetch)
+                    if prefetch is not None
+                    else access.generation(session)
+                )
                 actor = caller(request, session, attempt.generation, request.app.state.access_cache)
                 attempt.actor = actor
                 body = work(session, actor, attempt)
@@ -188,6 +204,7 @@ async def read_subject(
         ),
         subject[:40],
         inline=True,
+        prefetch=(resource_code, subject[:40]),
     )
 
 
@@ -294,6 +311,7 @@ async def answer_verification(request: Request, resource_code: str, body: Verify
         ),
         body.subject,
         inline=True,
+        prefetch=(resource_code, body.subject) if body.question.on is None else None,
     )
 
 

@@ -98,6 +98,7 @@ async def handle(request: Request, receive: Receive, send: Send) -> Receive | No
                 ),
                 subject,
                 inline=True,
+                prefetch=(code, subject),
             ),
         )
         return None
