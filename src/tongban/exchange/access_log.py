@@ -23,6 +23,7 @@ import hashlib
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -277,9 +278,50 @@ def _writer_engine(engine: Engine) -> tuple[Engine, bool]:
     def _durable(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA synchronous=FULL")
+        # The writer never checkpoints in its own commit (that stalled every request waiting on
+        # the batch); the checkpointer thread does it beside the writer (see _Checkpointer).
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     return own, True
+
+
+CHECKPOINT_SECONDS = 1.0  # the SQLite log's WAL is copied back into the database this often
+
+
+class _Checkpointer:
+    """Copies the WAL back into a SQLite database (a PASSIVE checkpoint: it never blocks readers
+    or the writer) from a thread of its own, at most once per CHECKPOINT_SECONDS, when asked."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._wanted = threading.Event()
+        self._last = 0.0
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="access-log-checkpoint", daemon=True)
+        self._thread.start()
+
+    def after_commit(self) -> None:
+        if time.monotonic() - self._last >= CHECKPOINT_SECONDS:
+            self._last = time.monotonic()
+            self._wanted.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._stopped:
+                return
+            try:
+                with self._engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a busy database: the next commit asks again
+                log.warning("access log checkpoint skipped", exc_info=True)
+
+    def close(self) -> None:
+        self._stopped = True
+        self._wanted.set()
+        self._thread.join(timeout=30)
 
 
 class AccessLogWriter:
@@ -293,6 +335,7 @@ class AccessLogWriter:
         self._thread: threading.Thread | None = None
         self._engine: Engine | None = None
         self._own_engine = False
+        self._checkpointer: _Checkpointer | None = None
         self.batches = 0
         self.entries = 0
 
@@ -302,6 +345,8 @@ class AccessLogWriter:
         with self._lock:
             if self._thread is None:
                 self._engine, self._own_engine = _writer_engine(self._source)
+                if self._own_engine and self._engine.dialect.name == "sqlite":
+                    self._checkpointer = _Checkpointer(self._engine)
                 thread = threading.Thread(target=self._run, name="access-log-writer", daemon=True)
                 thread.start()
                 self._thread = thread
@@ -367,6 +412,8 @@ class AccessLogWriter:
             return
         self.batches += 1
         self.entries += len(batch)
+        if self._checkpointer is not None:
+            self._checkpointer.after_commit()
         for (_, future), seq in zip(batch, seqs, strict=True):
             future.set_result(seq)
 
@@ -377,6 +424,9 @@ class AccessLogWriter:
             self._queue.put(_STOP)
             thread.join(timeout=30)
             self._thread = None
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._own_engine and self._engine is not None:
             self._engine.dispose()
         self._engine = None
