@@ -28,6 +28,7 @@ from tongban.kernel.accounts import domain as account_domain
 from tongban.kernel.audit.models import GENESIS_HASH
 from tongban.kernel.clock import Clock, clock
 from tongban.models import import_all_models
+from tongban.wiring import connect_contexts
 
 pytest_plugins = ["tests.support.browser"]
 
@@ -37,6 +38,7 @@ BACKENDS = ["sqlite", "postgresql"]
 # Cheap Argon2 parameters keep account-heavy tests fast; production uses the library defaults.
 account_domain.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 import_all_models()
+connect_contexts()
 
 
 def _worker() -> str:

@@ -128,7 +128,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from tongban.exchange.access import LookupCache
     from tongban.exchange.access_api import data_sessions
     from tongban.exchange.access_log import AccessLogWriter
+    from tongban.wiring import connect_contexts
 
+    connect_contexts()
     settings = settings or get_settings()
     engine = engine or make_engine(settings.effective_database_url)
     app = FastAPI(

@@ -320,6 +320,9 @@ def audit_verify() -> None:
 
 
 def main() -> None:
+    from tongban.wiring import connect_contexts
+
+    connect_contexts()
     app(prog_name="tongban")
 
 

@@ -28,10 +28,12 @@ def test_leader_is_read_only() -> None:
 
 
 def test_public_roles_use_the_portal_only() -> None:
+    """People and enterprises use the portal and may dispute data about them; nothing else."""
     for role in (Role.CITIZEN, Role.ENTERPRISE):
-        assert ROLE_PERMISSIONS[role] == {Permission.PORTAL_USE}
+        assert ROLE_PERMISSIONS[role] == {Permission.PORTAL_USE, Permission.CORRECTION_FILE}
     assert permissions_for(Role.ENTERPRISE, enterprise_admin=True) == {
         Permission.PORTAL_USE,
+        Permission.CORRECTION_FILE,
         Permission.ENTERPRISE_USERS_MANAGE,
     }
     # the enterprise-administrator flag means nothing for other roles

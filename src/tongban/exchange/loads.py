@@ -27,8 +27,10 @@ from tongban.catalog import resources
 from tongban.catalog.models import Resource, ResourceStatus
 from tongban.catalog.schema import ResourceSchema
 from tongban.exchange import ingest
+from tongban.exchange.events import RecordsChanged
 from tongban.exchange.ingest_files import Table, open_path, open_table, table_from_mappings
 from tongban.exchange.models import Load, LoadSource, LoadStatus, QuarantinedRow, QuarantineStatus
+from tongban.kernel import events
 from tongban.kernel.audit import service as audit
 from tongban.kernel.clock import now
 from tongban.kernel.errors import N_, Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
@@ -136,6 +138,11 @@ def ingest_table(
     action = "ingest.load" if load.status is LoadStatus.DONE else "ingest.load_failed"
     audit.record(session, actor, action, "load", load.id, summary, org_id=resource.provider_org_id)
     session.flush()
+    if load.status is LoadStatus.DONE and load.rows_new + load.rows_changed:
+        events.publish(
+            session,
+            RecordsChanged(resource.id, resource.code, load.id, load.rows_new + load.rows_changed),
+        )
     return load
 
 

@@ -174,3 +174,11 @@ def count_current(session: Session, resource_id: int) -> int:
 def latest_cursor(session: Session, resource_id: int) -> int:
     """The id of the newest version of a resource (0 when empty): a feed consumer starts here."""
     return session.scalar(select(func.max(Record.id)).where(Record.resource_id == resource_id)) or 0
+
+
+def subjects_of_load(session: Session, load_id: int) -> list[str]:
+    """The subjects whose records a load added or changed, sorted."""
+    rows = session.scalars(
+        select(Record.subject).where(Record.load_id == load_id, Record.subject.is_not(None)).distinct()
+    )
+    return sorted(s for s in rows if s is not None)

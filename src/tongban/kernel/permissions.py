@@ -54,13 +54,27 @@ class Permission(StrEnum):
     SHARING_DECIDE = "sharing.decide"  # approve, reject and revoke requests for own resources
     DATA_ACCESS = "data.access"  # read and verify shared data under a grant (consumer systems)
     ACCESS_LOG_READ = "access_log.read"  # read the access log within one's remit
+    GOVERNANCE_READ = "governance.read"  # quality scores, conflicts and corrections within one's remit
+    QUALITY_MANAGE = "quality.manage"  # define and run quality rules for own resources
+    CONFLICT_RESOLVE = "conflict.resolve"  # set resolution rules, decide conflicts manually
+    CORRECTION_FILE = "correction.file"  # dispute a value (enterprise users, citizens, officers)
+    CORRECTION_DECIDE = "correction.decide"  # accept or reject disputes of own department's data
+    PROFILE_READ = "profile.read"  # read enterprise profiles (staff; enterprises see their own)
+    PROFILE_MANAGE = "profile.manage"  # define attributes, rebuild the snapshot
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CITIZEN: frozenset({Permission.PORTAL_USE}),
-    Role.ENTERPRISE: frozenset({Permission.PORTAL_USE}),
+    Role.CITIZEN: frozenset({Permission.PORTAL_USE, Permission.CORRECTION_FILE}),
+    Role.ENTERPRISE: frozenset({Permission.PORTAL_USE, Permission.CORRECTION_FILE}),
     Role.OFFICER: frozenset(
-        {Permission.WORKBENCH_USE, Permission.ORG_READ, Permission.CATALOG_READ, Permission.SHARING_REQUEST}
+        {
+            Permission.WORKBENCH_USE,
+            Permission.ORG_READ,
+            Permission.CATALOG_READ,
+            Permission.SHARING_REQUEST,
+            Permission.CORRECTION_FILE,
+            Permission.PROFILE_READ,
+        }
     ),
     Role.STEWARD: frozenset(
         {
@@ -73,6 +87,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_REQUEST,
             Permission.SHARING_DECIDE,
             Permission.ACCESS_LOG_READ,
+            Permission.GOVERNANCE_READ,
+            Permission.QUALITY_MANAGE,
+            Permission.CORRECTION_FILE,
+            Permission.CORRECTION_DECIDE,
+            Permission.PROFILE_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -89,6 +108,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RESOURCE_MANAGE,
             Permission.SHARING_DECIDE,
             Permission.ACCESS_LOG_READ,
+            Permission.GOVERNANCE_READ,
+            Permission.CONFLICT_RESOLVE,
+            Permission.PROFILE_READ,
+            Permission.PROFILE_MANAGE,
         }
     ),
     Role.LEADER: frozenset(
@@ -99,6 +122,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.CATALOG_READ,
             Permission.ACCESS_LOG_READ,
+            Permission.GOVERNANCE_READ,
+            Permission.PROFILE_READ,
         }
     ),
 }

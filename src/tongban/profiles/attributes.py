@@ -35,7 +35,9 @@ class AttributeType(enum.StrEnum):
     TAGS = "tags"  # qualifications with validity intervals
 
 
-NUMERIC_TYPES = frozenset({AttributeType.MONEY, AttributeType.NUMBER, AttributeType.RATIO, AttributeType.COUNT})
+NUMERIC_TYPES = frozenset(
+    {AttributeType.MONEY, AttributeType.NUMBER, AttributeType.RATIO, AttributeType.COUNT}
+)
 CODE_LISTS = ("enterprise_size", "enterprise_type")
 
 
@@ -58,7 +60,8 @@ class Attribute:
     @property
     def non_negative(self) -> bool:
         """True when an unknown value of this attribute is known to be at least zero."""
-        return self.type in (AttributeType.MONEY, AttributeType.COUNT, AttributeType.NUMBER) and not self.signed
+        bounded = (AttributeType.MONEY, AttributeType.COUNT, AttributeType.NUMBER)
+        return self.type in bounded and not self.signed
 
 
 class AttributeRegistry(Mapping[str, Attribute]):
@@ -70,7 +73,9 @@ class AttributeRegistry(Mapping[str, Attribute]):
             if attribute.key in self._by_key:
                 raise ValueError(f"attribute {attribute.key!r} is defined twice")
             if attribute.type is AttributeType.CODE and attribute.code_list not in CODE_LISTS:
-                raise ValueError(f"attribute {attribute.key!r} names unknown code list {attribute.code_list!r}")
+                raise ValueError(
+                    f"attribute {attribute.key!r} names unknown code list {attribute.code_list!r}"
+                )
             self._by_key[attribute.key] = attribute
 
     def __getitem__(self, key: str) -> Attribute:

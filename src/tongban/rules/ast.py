@@ -549,8 +549,6 @@ def attribute_keys(node: Node) -> set[str]:
     """Every attribute key the node reads."""
     keys: set[str] = set()
     for item in walk(node):
-        if isinstance(item, Attr):
-            keys.add(item.key)
-        elif isinstance(item, Growth | SumYears | Has | Gained):
+        if isinstance(item, Attr | Growth | SumYears | Has | Gained):
             keys.add(item.key)
     return keys

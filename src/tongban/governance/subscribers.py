@@ -1,0 +1,1 @@
+"""This context's reactions to other contexts' events (kernel/events.py)."""
