@@ -319,6 +319,19 @@ def audit_verify() -> None:
         raise typer.Exit(1)
 
 
+@app.command("worker")
+def worker(workers: int = typer.Option(2, min=1, max=32, help="Worker threads.")) -> None:
+    """Run background jobs and the schedule (quality checks, snapshot rebuilds, due pulls)."""
+    from huey.consumer import Consumer
+
+    from tongban.jobs import huey, load_job_modules
+
+    ready_sessions()
+    load_job_modules()
+    typer.echo(f"worker: {workers} threads; scheduled jobs run on time while it runs")
+    Consumer(huey, workers=workers, worker_type="thread").run()
+
+
 def main() -> None:
     from tongban.wiring import connect_contexts
 

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(
         default=15, ge=1, description="How long a locked account stays locked."
     )
+    jobs_url: str | None = Field(
+        default=None,
+        description="Job queue: a redis:// URL in production; empty keeps jobs in SQLite under data_dir.",
+    )
     cookie_secure: bool | None = Field(
         default=None, description="Secure cookies; defaults to true when base_url is https."
     )

@@ -152,3 +152,27 @@ def test_due_sources_follow_their_interval(
     frozen_clock.advance(timedelta(minutes=61))
     assert [s.name for s in sources.due_sources(db)] == ["税务征管库"]
     assert [s.name for s in sources.list_sources(db, actor(db, "steward"))] == ["暂停的源", "税务征管库"]
+
+
+def test_the_scheduled_job_pulls_due_sources(
+    session_factory: sessionmaker[Session],
+    db: Session,
+    demo_city: dict[str, Any],
+    department_db: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker's every-minute job pulls what is due, with the worker's sessions."""
+    from datetime import datetime
+
+    from tongban.exchange import jobs
+    from tongban.jobs import huey
+
+    resource(db)
+    add(db)
+    db.commit()
+    assert "exchange.pull_due" in [task.name for task in huey.read_periodic(datetime(2026, 11, 27, 9, 7))]
+    monkeypatch.setattr(jobs, "sessions", lambda: session_factory)
+    assert jobs.pull_due_sources.call_local() == 1
+    db.rollback()
+    assert sources.due_sources(db) == []
+    assert jobs.pull_due_sources.call_local() == 0

@@ -1,0 +1,1 @@
+"""This context's background and scheduled jobs (registered on tongban.jobs.huey)."""
