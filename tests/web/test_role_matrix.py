@@ -19,7 +19,6 @@ route until its row is added here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -28,8 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from tests.support.actors import SYSTEM, org, user, valid_uscc
 from tests.support.hub import make_resource
+from tests.support.matrix import CALLERS, Row, World, api, expect, page
 from tests.support.records import matrix_world
 from tests.support.web import csrf_token, log_in
+from tests.web.matrix_areas import area_modules
 
 from tongban.catalog import resources
 from tongban.catalog.resources_domain import FieldDraft, ResourceDraft
@@ -38,54 +39,7 @@ from tongban.demo.organisations import DEMO_PASSWORD
 from tongban.exchange import loads
 from tongban.kernel.accounts import tokens
 
-PUBLIC = ("citizen", "enterprise", "enterprise2")
-STAFF = ("officer", "steward", "leader", "admin", "province_admin", "fz_admin", "fz_officer")
-ADMINS = ("admin", "province_admin", "fz_admin")
-CALLERS = ("anonymous", *PUBLIC, *STAFF, "token")
 NEW_PASSWORD = "Matrix2027pass"
-
-
-def expect(default: str, **outcomes: str) -> dict[str, str]:
-    """Outcome per caller: ``default``, then groups (public, staff, admins), then single callers."""
-    result = dict.fromkeys(CALLERS, default)
-    for group, members in (("public", PUBLIC), ("staff", STAFF), ("admins", ADMINS)):
-        if group in outcomes:
-            result.update(dict.fromkeys(members, outcomes.pop(group)))
-    unknown = set(outcomes) - set(CALLERS)
-    assert not unknown, unknown
-    result.update(outcomes)
-    return result
-
-
-@dataclass(frozen=True)
-class Row:
-    method: str
-    route: str  # the route's path template, as the app declares it
-    expected: dict[str, str]
-    url: str | None = None  # the URL to call, with {org:CODE}, {user:NAME}, {token:NAME} filled in
-    form: dict[str, Any] | None = None
-    json: dict[str, Any] | None = None
-    last: bool = False  # changes the caller's own state: run after every other row
-    label: str = ""
-
-    @property
-    def target(self) -> str:
-        return self.url or self.route
-
-    @property
-    def is_api(self) -> bool:
-        return self.route.startswith("/api/")
-
-
-def page(expected: dict[str, str]) -> dict[str, str]:
-    """Pages: anonymous visitors and token holders are sent to the log-in page (tokens are for the API)."""
-    return {"anonymous": "login", "token": "login"} | {
-        k: v for k, v in expected.items() if k not in ("anonymous", "token")
-    }
-
-
-def api(expected: dict[str, str]) -> dict[str, str]:
-    return {"anonymous": "401"} | {k: v for k, v in expected.items() if k != "anonymous"}
 
 
 EVERYONE_OK = expect("ok")
@@ -782,6 +736,9 @@ ROWS: list[Row] = [
     # --- log-out ends it all --------------------------------------------------------------
     Row("POST", "/logout", expect("login"), last=True),
 ]
+AREAS = area_modules()
+for _area in AREAS:
+    ROWS.extend(_area.ROWS)
 
 
 # --- the checks -------------------------------------------------------------------------------
@@ -813,28 +770,6 @@ def test_every_row_says_what_each_caller_gets() -> None:
         assert set(row.expected.values()) <= outcomes, row
 
 
-@dataclass
-class World:
-    ids: dict[str, int] = field(default_factory=dict)
-    values: dict[str, str] = field(default_factory=dict)
-    bearer: str = ""
-
-    def fill(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: self.fill(item) for key, item in value.items()}
-        if not isinstance(value, str):
-            return value
-
-        def replace(match: re.Match[str]) -> str:
-            key = f"{match.group(1)}:{match.group(2)}"
-            return str(self.values[key]) if key in self.values else str(self.ids[key])
-
-        filled = re.sub(
-            r"\{(org|user|token|uscc|resource|load|quarantine|sharing|grant):([^}]+)\}", replace, value
-        )
-        return int(filled) if filled != value and filled.isdigit() and value.startswith("{") else filled
-
-
 @pytest.fixture
 def world(session_factory: sessionmaker[Session], demo_city: dict[str, Any]) -> World:
     built = World()
@@ -862,6 +797,9 @@ def world(session_factory: sessionmaker[Session], demo_city: dict[str, Any]) -> 
         sharing_ids, sharing_values = matrix_world(session)
         built.ids.update(sharing_ids)
         built.values.update(sharing_values)
+        for area in AREAS:
+            if hasattr(area, "build"):
+                area.build(session, built)
         session.commit()
     return built
 

@@ -1,0 +1,1 @@
+"""Notifications: the in-app inbox (and, later, an outbox with e-mail and SMS channels)."""
