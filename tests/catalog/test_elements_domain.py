@@ -135,3 +135,9 @@ def test_standard_elements_are_well_formed() -> None:
                 "administrative_penalty_amount", "accident_level", "serious_dishonesty_listed", "person_name",
                 "ric", "birth_date", "household_region", "employment_status"):
         assert key in keys, key
+
+
+@pytest.mark.parametrize("typed", ["1,2万", "9,9万", "1,23", "12,34,567", ",100"])
+def test_a_comma_that_is_not_a_thousands_separator_makes_the_number_malformed(typed: str) -> None:
+    """"1,2万" is a mistyped 1.2万: reading it as 12万 would silently change the value tenfold."""
+    assert parse_decimal(typed) is None

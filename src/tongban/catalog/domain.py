@@ -143,13 +143,21 @@ def unit_factor(source_unit: str, element_unit: str) -> Decimal | None:
     return UNIT_FACTORS.get(element_unit, {}).get(source_unit)
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?")
+
+
 def parse_decimal(raw: str) -> Decimal | None:
     """'1,234.5', '2000万', '1.5亿', '¥300', '300元' → Decimal; None when not a number."""
-    text = raw.strip().replace(",", "").replace("，", "").lstrip("¥￥").removesuffix("元")
+    text = raw.strip().lstrip("¥￥").removesuffix("元")
     factor = Decimal(1)
     if text and text[-1] in _MULTIPLIERS:
         factor = _MULTIPLIERS[text[-1]]
         text = text[:-1]
+    if "," in text or "，" in text:
+        # Only thousands groups: "1,2万" is a mistyped decimal point, not twelve thousand.
+        if not _GROUPED.fullmatch(text):
+            return None
+        text = text.replace(",", "").replace("，", "")
     try:
         number = Decimal(text)
     except InvalidOperation:
