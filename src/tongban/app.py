@@ -251,12 +251,18 @@ def _include_routers(app: FastAPI) -> None:
     from tongban.catalog import resources_api as catalog_resources_api
     from tongban.catalog import resources_pages as catalog_resources_pages
     from tongban.exchange import access_api, ingest_api, ingest_pages, sharing_api, sharing_pages, usage_pages
+    from tongban.governance import conflicts_api, conflicts_pages, corrections_api, corrections_pages
+    from tongban.governance import quality_api as governance_quality_api
+    from tongban.governance import quality_pages as governance_quality_pages
     from tongban.kernel.accounts import api as accounts_api
     from tongban.kernel.accounts import pages as accounts_pages
     from tongban.kernel.audit import api as audit_api
     from tongban.kernel.audit import pages as audit_pages
     from tongban.kernel.orgs import api as orgs_api
     from tongban.kernel.orgs import pages as orgs_pages
+    from tongban.notify import pages as notify_pages
+    from tongban.profiles import api as profiles_api
+    from tongban.profiles import pages as profiles_pages
     from tongban.web import pages as web_pages
 
     # The data access API first: routes are matched in order, and its calls are the busiest.
@@ -278,5 +284,14 @@ def _include_routers(app: FastAPI) -> None:
         sharing_pages,
         usage_pages,
         ingest_pages,
+        corrections_api,
+        conflicts_api,
+        corrections_pages,
+        conflicts_pages,
+        governance_quality_api,
+        governance_quality_pages,
+        notify_pages,
+        profiles_api,
+        profiles_pages,
     ):
         app.include_router(module.router)

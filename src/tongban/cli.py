@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
@@ -23,6 +23,8 @@ from tongban.exchange.ingest_cli import ingest_app
 from tongban.kernel.codes.cli import codes_app
 from tongban.kernel.errors import DomainError
 from tongban.kernel.i18n import translate
+from tongban.profiles.cli import profiles_app
+from tongban.rules.cli import rules_app
 
 app = typer.Typer(
     help="Tongban (通办) digital-government platform.", no_args_is_help=True, add_completion=False
@@ -39,6 +41,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(elements_app, name="elements")
 app.add_typer(codes_app, name="codes", help="National code lists and identifier validators.")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(rules_app, name="rules")
+app.add_typer(profiles_app, name="profiles")
 
 
 def _settings() -> Settings:
@@ -190,10 +194,32 @@ def demo(
     typer.echo(
         f"归集完成 / loaded {len(results)} resources: {new} new or changed records, {held} rows quarantined"
     )
+    _prepare_governance_and_profiles(factory, actor, city_dir)
     typer.echo(f"演示账号 / Demo log-ins (password 密码: {DEMO_PASSWORD})")
     for account in accounts:
         label = translate(ROLE_LABELS[account.role], language="zh-CN")
         typer.echo(f"  {account.username:<16} {label:<10} {account.display_name}")
+
+
+def _prepare_governance_and_profiles(factory: sessionmaker[Session], actor: Any, city_dir: Path) -> None:
+    """The demo's quality results, conflicts, open corrections and profiles (each idempotent)."""
+    from tongban.demo.governance_corrections import prepare_corrections
+    from tongban.demo.governance_quality import prepare_quality
+    from tongban.demo.profiles import prepare_profiles
+
+    quality = prepare_quality(factory, actor)
+    failed = sum(quality["failed"].values())
+    typer.echo(f"数据质量 / quality: {quality['resources']} resources checked, {failed} findings")
+    corrections = prepare_corrections(factory, actor, city_dir)
+    typer.echo(
+        f"冲突与纠错 / conflicts {corrections['conflicts']},"
+        f" corrections open {corrections['corrections_open']} (overdue {corrections['corrections_overdue']})"
+    )
+    profiles = prepare_profiles(factory, actor)
+    typer.echo(
+        f"企业画像 / profiles {profiles['profiles']}, snapshot {profiles['snapshot_rows']} rows"
+        f" in {profiles['snapshot_seconds']} s"
+    )
 
 
 @elements_app.command("seed")

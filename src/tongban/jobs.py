@@ -21,6 +21,7 @@ from tongban.db import make_engine, make_session_factory
 JOB_MODULES = (
     "tongban.exchange.jobs",
     "tongban.governance.jobs",
+    "tongban.governance.correction_jobs",
     "tongban.profiles.jobs",
 )
 

@@ -88,6 +88,7 @@ class ElementSpec:
     max_length: int | None = None
     code_list: str | None = None
     validator: str | None = None
+    unit: str = ""  # the unit values are held in (元, 人 …), shown beside them
 
 
 @dataclass(frozen=True)

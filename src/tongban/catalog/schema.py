@@ -76,7 +76,11 @@ def schema_of(resource: Resource) -> ResourceSchema:
             name=f.name,
             element_key=f.element.key,
             spec=ElementSpec(
-                f.element.data_type, f.element.max_length, f.element.code_list, f.element.validator
+                f.element.data_type,
+                f.element.max_length,
+                f.element.code_list,
+                f.element.validator,
+                f.element.unit,
             ),
             sensitivity=f.element.sensitivity,
             is_key=f.is_key,

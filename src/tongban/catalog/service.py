@@ -38,7 +38,9 @@ class ElementInput:
 
 
 def spec_of(element: DataElement) -> domain.ElementSpec:
-    return domain.ElementSpec(element.data_type, element.max_length, element.code_list, element.validator)
+    return domain.ElementSpec(
+        element.data_type, element.max_length, element.code_list, element.validator, element.unit
+    )
 
 
 def list_elements(

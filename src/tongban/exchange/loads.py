@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,9 +25,10 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from tongban.catalog import resources
+from tongban.catalog.domain import check_value
 from tongban.catalog.models import Resource, ResourceStatus
 from tongban.catalog.schema import ResourceSchema
-from tongban.exchange import ingest
+from tongban.exchange import ingest, records
 from tongban.exchange.events import RecordsChanged
 from tongban.exchange.ingest_files import Table, open_path, open_table, table_from_mappings
 from tongban.exchange.models import Load, LoadSource, LoadStatus, QuarantinedRow, QuarantineStatus
@@ -385,3 +387,64 @@ def discard(session: Session, actor: Actor, row_id: int, note: str = "") -> Quar
     )
     session.flush()
     return row
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def correct_record(
+    session: Session,
+    actor: Actor,
+    resource_code: str,
+    record_key: str,
+    changes: Mapping[str, object],
+    note: str,
+) -> Load:
+    """Write a new version of one current record with some fields changed, as a one-row
+    correction load (validated, versioned, in the change feed, ``RecordsChanged`` published).
+
+    Only the provider's steward may do it (as for any load). Invalid values raise
+    ``ValidationFailed`` naming each field, and nothing changes; so does a change of a key field.
+    """
+    resource = ingest_resource(session, actor, resource_code)
+    schema = _schema(session, resource)
+    version = records.current(session, resource.id, record_key)
+    if version is None:
+        raise NotFound(N_("The record no longer exists."), code="record_not_found")
+    unknown = [name for name in changes if schema.field(name) is None]
+    if unknown:
+        raise ValidationFailed(
+            N_("The resource has no field {field}."), code="unknown_field", field="、".join(unknown)
+        )
+    keys = {f.name for f in schema.key_fields}
+    if not changes or any(name in keys for name in changes):
+        raise ValidationFailed(N_("Key fields cannot be corrected."), code="key_field")
+    values: dict[str, str | None] = {}
+    for field in schema.fields:
+        value = changes[field.name] if field.name in changes else version.values.get(field.name)
+        if isinstance(value, list):
+            value = "、".join(str(v) for v in value)
+        text = None if value is None or str(value).strip() == "" else str(value).strip()
+        if text is not None and field.unit_factor != 1:
+            # Values are stored, shown and corrected in the element's unit; ingest converts from
+            # the field's declared unit, so write them in that unit.
+            checked = check_value(field.spec, text)
+            if checked.valid and isinstance(checked.value, Decimal):
+                text = ingest.decimal_text(checked.value / field.unit_factor)
+        values[field.name] = text
+    problems = ingest.validate_values(schema, values)
+    if problems:
+        raise ValidationFailed(fields=problems)
+    load = ingest_table(
+        session,
+        actor,
+        resource,
+        table_from_mappings([values]),
+        source=LoadSource.CORRECTION,
+        source_name=note[:300],
+    )
+    if load.status is not LoadStatus.DONE or load.rows_quarantined:
+        raise Conflict(
+            N_("The corrected row could not be stored: {error}"), code="correction_failed", error=load.error
+        )
+    return load

@@ -25,6 +25,16 @@ def _ngettext(singular: str, plural: str, count: int, **params: Any) -> str:
     return i18n.translate_plural(singular, plural, count, **params)
 
 
+def _inbox_unread(user: Any) -> int:
+    """Unread messages of the logged-in account, for the inbox link (0 on a page without a session)."""
+    from sqlalchemy.orm import object_session
+
+    from tongban.notify.service import unread_count
+
+    session = object_session(user)
+    return unread_count(session, user.id) if session is not None else 0
+
+
 def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
@@ -42,6 +52,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["Role"] = Role
     env.globals["role_label"] = lambda role: i18n.translate(ROLE_LABELS[Role(role)])
     env.globals["current_language"] = i18n.current_language.get
+    env.globals["inbox_unread"] = _inbox_unread
     return templates
 
 
