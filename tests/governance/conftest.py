@@ -8,7 +8,6 @@ company is ``ENTERPRISE``; ``OTHER`` is another company.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from sqlalchemy.orm import Session
 from tests.support.actors import SYSTEM, actor, valid_uscc
 from tests.support.hub import F, make_resource
 from tongban.exchange import loads
-from tongban.kernel import i18n
 from tongban.kernel.permissions import Actor
 
 REGISTRATIONS = "350200-SCJGJ-0001"
@@ -148,4 +146,3 @@ def hub(db: Session, demo_city: dict[str, Any]) -> Hub:
     return built
 
 
-TSV = Path(__file__).resolve().parents[2] / "scripts" / "i18n" / "governance-corrections.tsv"
