@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from tongban.kernel import i18n
 from tongban.rules import ast
 from tongban.rules.errors import RuleInvalid
 from tongban.rules.parser import parse_amount, parse_condition, parse_expression, parse_rule
@@ -54,13 +54,9 @@ EXAMPLES: dict[str, tuple[str, str | None]] = {
     "E10": ("provincial_tech_grant[last_year] > 0", "min(0.5 * provincial_tech_grant[last_year], 300万)"),
 }
 
-TSV = Path(__file__).resolve().parents[2] / "scripts" / "i18n" / "rules-language.tsv"
-
-
 def zh(problem_message: str, **params: object) -> str:
-    """The Chinese text of a message, from the translations this work adds."""
-    table = dict(line.split("\t", 1) for line in TSV.read_text("utf-8").splitlines() if "\t" in line)
-    return table[problem_message].format(**params)
+    """The Chinese text of a message, as the platform shows it."""
+    return i18n.translate(problem_message, language="zh-CN", **params)
 
 
 def A(key: str, period: int | None = None) -> ast.Attr:
