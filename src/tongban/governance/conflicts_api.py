@@ -82,7 +82,12 @@ class DecisionIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-@router.get("", response_model=ConflictPage)
+@router.get(
+    "",
+    response_model=ConflictPage,
+    summary="Values departments disagree on",
+    description="Both sources, values and ages, with the value used and why.",
+)
 def list_conflicts(
     db: DB,
     actor: CurrentActor,
@@ -103,7 +108,7 @@ def list_conflicts(
     )
 
 
-@router.get("/rules", response_model=list[RuleOut])
+@router.get("/rules", response_model=list[RuleOut], summary="Resolution rule of each data element")
 def list_rules(db: DB, actor: CurrentActor) -> list[RuleOut]:
     return [
         RuleOut(
@@ -117,7 +122,15 @@ def list_rules(db: DB, actor: CurrentActor) -> list[RuleOut]:
     ]
 
 
-@router.put("/rules/{element}", response_model=RuleOut)
+@router.put(
+    "/rules/{element}",
+    response_model=RuleOut,
+    summary="Set an element's resolution rule",
+    description=(
+        "authoritative (a named resource wins), most_recent, or manual (a steward decides; "
+        "undecided is unknown)."
+    ),
+)
 def set_rule(db: DB, actor: CurrentActor, element: str, body: RuleIn) -> RuleOut:
     """Set how an element's conflicts are resolved (platform administrators)."""
     row = conflicts.set_rule(db, actor, element[:60], body.kind, body.authoritative_resource, body.note)
@@ -131,7 +144,7 @@ def set_rule(db: DB, actor: CurrentActor, element: str, body: RuleIn) -> RuleOut
     )
 
 
-@router.post("/{conflict_id}/decide", response_model=ConflictOut)
+@router.post("/{conflict_id}/decide", response_model=ConflictOut, summary="Decide a conflict manually")
 def decide(db: DB, actor: CurrentActor, conflict_id: Id, body: DecisionIn) -> ConflictOut:
     """Decide which source's value is right for this subject (platform administrators)."""
     conflicts.decide(db, actor, conflict_id, body.side, body.note)

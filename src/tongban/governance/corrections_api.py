@@ -84,7 +84,16 @@ class CorrectionPage(BaseModel):
     pages: int
 
 
-@router.post("", status_code=201, response_model=CorrectionOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CorrectionOut,
+    summary="Dispute a recorded value (纠错)",
+    description=(
+        "The disputant may dispute data about its own enterprise or person (officers: any subject); "
+        "the ticket goes to the owning department's steward with a deadline in working days."
+    ),
+)
 def file_correction(request: Request, db: DB, actor: CurrentActor, body: CorrectionIn) -> Response:
     """Dispute a value (attachments are added through the portal's form)."""
     ticket = corrections.file_correction(
@@ -104,7 +113,12 @@ def file_correction(request: Request, db: DB, actor: CurrentActor, body: Correct
     return JSONResponse(CorrectionOut.of(ticket).model_dump(mode="json"), status_code=201)
 
 
-@router.get("", response_model=CorrectionPage)
+@router.get(
+    "",
+    response_model=CorrectionPage,
+    summary="Corrections: your own, or your department's to decide",
+    description="Paged; overdue tickets are flagged.",
+)
 def list_corrections(
     db: DB,
     actor: CurrentActor,
@@ -128,22 +142,39 @@ def list_corrections(
     )
 
 
-@router.get("/{correction_id}", response_model=CorrectionOut)
+@router.get("/{correction_id}", response_model=CorrectionOut, summary="One correction")
 def get_correction(db: DB, actor: CurrentActor, correction_id: Id) -> CorrectionOut:
     return CorrectionOut.of(corrections.get_correction(db, actor, correction_id))
 
 
-@router.post("/{correction_id}/accept", response_model=CorrectionOut)
+@router.post(
+    "/{correction_id}/accept",
+    response_model=CorrectionOut,
+    summary="Accept: write the value as a new record version",
+    description=(
+        "The owning department's steward; the new version goes through ingest, appears in the "
+        "change feed and updates profiles; the disputant is told."
+    ),
+)
 def accept(db: DB, actor: CurrentActor, correction_id: Id, body: ReasonIn | None = None) -> CorrectionOut:
     """Accept: the proposed value becomes a new version of the record."""
     return CorrectionOut.of(corrections.accept(db, actor, correction_id, body.reason if body else ""))
 
 
-@router.post("/{correction_id}/reject", response_model=CorrectionOut)
+@router.post(
+    "/{correction_id}/reject",
+    response_model=CorrectionOut,
+    summary="Reject with a reason",
+    description="The disputant is told.",
+)
 def reject(db: DB, actor: CurrentActor, correction_id: Id, body: ReasonIn) -> CorrectionOut:
     return CorrectionOut.of(corrections.reject(db, actor, correction_id, body.reason))
 
 
-@router.post("/{correction_id}/withdraw", response_model=CorrectionOut)
+@router.post(
+    "/{correction_id}/withdraw",
+    response_model=CorrectionOut,
+    summary="Withdraw an open correction (the disputant)",
+)
 def withdraw(db: DB, actor: CurrentActor, correction_id: Id) -> CorrectionOut:
     return CorrectionOut.of(corrections.withdraw(db, actor, correction_id))

@@ -107,7 +107,7 @@ class RunOut(BaseModel):
         )
 
 
-@router.get("/scores")
+@router.get("/scores", summary="Quality scores by department and resource, with their trend")
 def scores(db: DB, actor: CurrentActor) -> dict[str, Any]:
     """Scores per department (with trend) and per resource, and the worst rules, within one's remit."""
     board = quality_reports.dashboard(db, actor)
@@ -139,7 +139,7 @@ def scores(db: DB, actor: CurrentActor) -> dict[str, Any]:
     }
 
 
-@router.get("/resources/{resource_id}")
+@router.get("/resources/{resource_id}", summary="A resource's quality rules and latest results")
 def resource_quality(db: DB, actor: CurrentActor, resource_id: Id) -> dict[str, Any]:
     """A resource's rules with their latest results, its latest run and its score over runs."""
     detail = quality_reports.resource_detail(db, actor, resource_id)
@@ -151,7 +151,11 @@ def resource_quality(db: DB, actor: CurrentActor, resource_id: Id) -> dict[str, 
     }
 
 
-@router.post("/resources/{resource_id}/rules", status_code=201)
+@router.post(
+    "/resources/{resource_id}/rules",
+    status_code=201,
+    summary="Add a quality rule (no code: kind, fields, parameters)",
+)
 def define_rule(db: DB, actor: CurrentActor, resource_id: Id, body: RuleIn) -> RuleOut:
     rule = quality.define_rule(
         db, actor, resource_id, quality.RuleInput(body.kind, body.field, body.params, body.name, body.weight)
@@ -159,12 +163,12 @@ def define_rule(db: DB, actor: CurrentActor, resource_id: Id, body: RuleIn) -> R
     return RuleOut.of(RuleResult(rule, None, quality_reports.resource_code(db, rule.resource_id)))
 
 
-@router.post("/resources/{resource_id}/runs", status_code=201)
+@router.post("/resources/{resource_id}/runs", status_code=201, summary="Run a resource's quality rules now")
 def run_rules(db: DB, actor: CurrentActor, resource_id: Id) -> RunOut:
     return RunOut.of(quality.run_quality(db, actor, resource_id))
 
 
-@router.patch("/rules/{rule_id}")
+@router.patch("/rules/{rule_id}", summary="Change or deactivate a quality rule")
 def change_rule(db: DB, actor: CurrentActor, rule_id: Id, body: RulePatch) -> RuleOut:
     rule = quality.get_rule(db, actor, rule_id)
     if body.name is not None or body.weight is not None or body.params is not None:
@@ -185,7 +189,7 @@ def change_rule(db: DB, actor: CurrentActor, rule_id: Id, body: RulePatch) -> Ru
     return RuleOut.of(quality_reports.rule_detail(db, actor, rule_id, page_size=1).rule)
 
 
-@router.get("/rules/{rule_id}/issues")
+@router.get("/rules/{rule_id}/issues", summary="The rows behind a rule's failures")
 def rule_issues(db: DB, actor: CurrentActor, rule_id: Id, page: PageNumber = 1) -> Response:
     """The failing rows behind the rule's latest result (at most 200 kept per run)."""
     detail = quality_reports.rule_detail(db, actor, rule_id, page=page)

@@ -56,7 +56,7 @@ class SnapshotOut(BaseModel):
     duration_seconds: float
 
 
-@router.get("/snapshot/latest", response_model=SnapshotOut)
+@router.get("/snapshot/latest", response_model=SnapshotOut, summary="The latest profile snapshot's manifest")
 def latest_snapshot(db: DB, actor: CurrentActor) -> SnapshotOut:
     """The manifest of the newest snapshot build."""
     found = service.latest_snapshot(db, actor)
@@ -65,7 +65,15 @@ def latest_snapshot(db: DB, actor: CurrentActor) -> SnapshotOut:
     return SnapshotOut.model_validate(found, from_attributes=True)
 
 
-@router.get("/{uscc}", response_model=ProfileOut)
+@router.get(
+    "/{uscc}",
+    response_model=ProfileOut,
+    summary="An enterprise's profile with lineage",
+    description=(
+        "Every attribute with value, source department, record time, freshness and conflict reason; "
+        "the read is logged as the platform's use of the data."
+    ),
+)
 def profile(uscc: str, db: DB, actor: CurrentActor) -> ProfileOut:
     """An enterprise's profile: every attribute with its values and their lineage."""
     view = service.get_profile(db, actor, uscc.strip().upper()[:30])
