@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from tongban.profiles.attributes import builtin_registry
 from tongban.rules import ast
-from tongban.rules.compiler import apply_rate
 from tongban.rules.evaluate import AmountRange, Status, compile_rule, evaluate
 from tongban.rules.itemset import ItemSet
 from tongban.rules.parser import parse_rule
+from tongban.rules.scalars import apply_rate
 from tongban.rules.typecheck import check_rule
 
 AT = date(2025, 6, 1)

@@ -8,65 +8,43 @@ rows (``columns.Row``) with no further tree walking.
 Scalar values: ``None`` is *unknown*, ``UNDEF`` is *undefined* (division by zero, growth on a
 base ≤ 0), otherwise int (money in fen, counts), float (numbers, ratios: IEEE doubles), str
 (codes), date or bool. Conditions give True, False or None (Kleene). Amounts are intervals of
-fen ``(low, high)`` whose ends may be ±math.inf.
+fen ``(low, high)`` whose ends may be ±math.inf. That vocabulary and its combinators live in
+``rules.scalars``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from datetime import date
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any
 
 from tongban.kernel.codes import industries, regions
 from tongban.kernel.errors import N_
 from tongban.profiles.attributes import Attribute, AttributeRegistry
 from tongban.rules import ast, columns
 from tongban.rules.errors import RuleInvalid, RuleProblem
-
-
-class _Undefined:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "UNDEF"
-
-
-UNDEF: Final = _Undefined()
-INF: Final = math.inf
-
-Kleene = bool | None
-Row = columns.Row
-Val = Callable[[Row, int], Any]
-Cond = Callable[[Row, int], Kleene]
-Bound = int | float | Fraction
-Interval = tuple[Bound, Bound]
-Amt = Callable[[Row], Interval]
-ValueFn = Callable[[Any, Any], Any]
-
-NUMERIC = ("money", "count", "number", "ratio")
+from tongban.rules.scalars import (
+    COMPARE,
+    UNDEF,
+    Bound,
+    Cond,
+    Kleene,
+    Row,
+    Val,
+    apply_rate,
+    kleene_and,
+    kleene_or,
+    rate_fraction,
+    strict,
+    tier_index,
+)
 
 
 def _invalid(node: ast.Node, message: str, code: str = "rules.type_mismatch",
              **params: object) -> RuleInvalid:
     return RuleInvalid([RuleProblem(code, message, node.span, dict(params))])
-
-
-def rate_fraction(node: ast.Node) -> Fraction | None:
-    """The exact fraction of a constant rate literal (10% = 1/10, 0.5 = 1/2), else None."""
-    if isinstance(node, ast.Percent):
-        return Fraction(node.value) / 100
-    if isinstance(node, ast.Number):
-        return Fraction(node.value)
-    return None
-
-
-def apply_rate(fen: int, rate: Fraction) -> int:
-    """Money × rate: the nearest fen, halves rounded up: floor((2·m·n + d) / (2·d))."""
-    n, d = rate.numerator, rate.denominator
-    return (2 * fen * n + d) // (2 * d)
 
 
 def _common(types: Sequence[str], expected: str | None) -> str:
@@ -325,7 +303,7 @@ class Compiler:
                     return apply_rate(m, r)
 
                 return times_rate
-            return _strict(fm, self.value(other, "count"), lambda a, b: a * b)
+            return strict(fm, self.value(other, "count"), lambda a, b: a * b)
         lt, rt = self.operand_types(node, kind)
         fl, fr = self.value(node.left, lt), self.value(node.right, rt)
         if operator == "/":
@@ -334,13 +312,13 @@ class Compiler:
                     return UNDEF
                 return float(a) / float(b)
 
-            return _strict(fl, fr, divide)
+            return strict(fl, fr, divide)
         exact = kind in ("money", "count") and lt in ("money", "count") and rt in ("money", "count")
         if operator == "+":
-            return _strict(fl, fr, (lambda a, b: a + b) if exact else (lambda a, b: float(a) + float(b)))
+            return strict(fl, fr, (lambda a, b: a + b) if exact else (lambda a, b: float(a) + float(b)))
         if operator == "-":
-            return _strict(fl, fr, (lambda a, b: a - b) if exact else (lambda a, b: float(a) - float(b)))
-        return _strict(fl, fr, (lambda a, b: a * b) if exact else (lambda a, b: float(a) * float(b)))
+            return strict(fl, fr, (lambda a, b: a - b) if exact else (lambda a, b: float(a) - float(b)))
+        return strict(fl, fr, (lambda a, b: a * b) if exact else (lambda a, b: float(a) * float(b)))
 
     def _growth(self, node: ast.Node, key: str, period: int, base: int) -> Val:
         as_float = self.attribute(node, key).type.value in ("number", "ratio")
@@ -573,63 +551,3 @@ class Compiler:
             return result
 
         return first_time
-
-
-def tier_index(points: Sequence[Bound], value: Bound, by_rank: bool) -> int | None:
-    """By amount: the step with the largest point ≤ value; by rank: the smallest point ≥ value."""
-    if by_rank:
-        return next((i for i, p in enumerate(points) if p >= value), None)
-    found = None
-    for i, p in enumerate(points):
-        if p <= value:
-            found = i
-    return found
-
-def _strict(fl: Val, fr: Val, op: ValueFn) -> Val:
-    def apply(row: Row, y: int) -> Any:
-        a, b = fl(row, y), fr(row, y)
-        if a is None or b is None:
-            return None
-        if a is UNDEF or b is UNDEF:
-            return UNDEF
-        return op(a, b)
-
-    return apply
-
-
-def kleene_and(parts: list[Cond]) -> Cond:
-    def conjunction(row: Row, y: int) -> Kleene:
-        result: Kleene = True
-        for part in parts:
-            v = part(row, y)
-            if v is False:
-                return False
-            if v is None:
-                result = None
-        return result
-
-    return conjunction
-
-
-def kleene_or(parts: list[Cond]) -> Cond:
-    def disjunction(row: Row, y: int) -> Kleene:
-        result: Kleene = False
-        for part in parts:
-            v = part(row, y)
-            if v is True:
-                return True
-            if v is None:
-                result = None
-        return result
-
-    return disjunction
-
-
-COMPARE: Final[dict[str, ValueFn]] = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-}

@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 from tongban.kernel import clock
 from tongban.profiles.attributes import AttributeRegistry, AttributeType, builtin_registry
 from tongban.rules import ast, columns
-from tongban.rules.compiler import Amt, Cond, Interval, Kleene, Row
 from tongban.rules.evaluate_amounts import AmountCompiler
 from tongban.rules.printer import print_node
+from tongban.rules.scalars import Amt, Cond, Interval, Kleene, Row
 
 Combine = Callable[[Sequence[Kleene]], Kleene]
 Sources = Mapping[str, Mapping[str, Any]]

@@ -17,7 +17,8 @@ import math
 from fractions import Fraction
 
 from tongban.rules import ast
-from tongban.rules.compiler import INF, UNDEF, Amt, Bound, Compiler, Interval, Row, apply_rate, tier_index
+from tongban.rules.compiler import Compiler
+from tongban.rules.scalars import INF, UNDEF, Amt, Bound, Interval, Row, apply_rate, tier_index
 
 
 def _rate_bound(bound: Bound, rate: Fraction) -> Bound:

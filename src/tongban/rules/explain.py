@@ -19,9 +19,9 @@ from typing import Any
 from tongban.kernel.codes import enterprise, industries, regions
 from tongban.profiles.attributes import AttributeRegistry
 from tongban.rules import ast, columns
-from tongban.rules.compiler import UNDEF, Interval
 from tongban.rules.evaluate import AtomResult, Evaluation, Status, negated_atoms, printed_text
 from tongban.rules.evaluate_amounts import AmountCompiler
+from tongban.rules.scalars import UNDEF, Interval
 
 MARKS = {True: "✓", False: "✗", None: "?"}
 OPERATORS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "=": "=", "!=": "≠"}

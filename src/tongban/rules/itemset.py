@@ -16,9 +16,9 @@ from datetime import date
 from tongban.kernel import clock
 from tongban.profiles.attributes import AttributeRegistry, builtin_registry
 from tongban.rules import ast
-from tongban.rules.compiler import Amt, Cond, Row
 from tongban.rules.evaluate import AmountRange, Combine, Status, combiner, decide, has_up_to
 from tongban.rules.evaluate_amounts import AmountCompiler
+from tongban.rules.scalars import Amt, Cond, Row
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from fractions import Fraction
 from typing import Any
 
 from tongban.rules import ast, columns
-from tongban.rules.compiler import COMPARE, Compiler, Row
+from tongban.rules.compiler import Compiler
+from tongban.rules.scalars import COMPARE, Row
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 
