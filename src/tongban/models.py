@@ -10,4 +10,5 @@ def import_all_models() -> None:
     from tongban.kernel.audit import models as _audit  # noqa: F401
     from tongban.kernel.orgs import models as _orgs  # noqa: F401
     from tongban.notify import models as _notify  # noqa: F401
+    from tongban.policy import models as _policy  # noqa: F401
     from tongban.profiles import models as _profiles  # noqa: F401

@@ -67,6 +67,8 @@ ACCOUNTS: list[DemoAccount] = [
     DemoAccount("officer", "市场监管局科员", Role.OFFICER, "350200-SCJGJ"),
     DemoAccount("steward", "市场监管局数据管理员", Role.STEWARD, "350200-SCJGJ"),
     DemoAccount("tax_officer", "税务局科员", Role.OFFICER, "350200-SWJ"),
+    DemoAccount("policy_officer", "工信局政策科科员", Role.OFFICER, "350200-GXJ"),
+    DemoAccount("policy_reviewer", "工信局政策科科长", Role.OFFICER, "350200-GXJ"),
     DemoAccount("leader", "分管副市长", Role.LEADER, "350200-DSJJ"),
     DemoAccount("fz_admin", "平台管理员（福州）", Role.ADMIN, "350100-DSJJ"),
     DemoAccount("fz_officer", "福州市场监管局科员", Role.OFFICER, "350100-SCJGJ"),

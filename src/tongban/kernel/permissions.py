@@ -61,6 +61,9 @@ class Permission(StrEnum):
     CORRECTION_DECIDE = "correction.decide"  # accept or reject disputes of own department's data
     PROFILE_READ = "profile.read"  # read enterprise profiles (staff; enterprises see their own)
     PROFILE_MANAGE = "profile.manage"  # define attributes, rebuild the snapshot
+    POLICY_READ = "policy.read"  # staff views of policies, drafts, matches and delivery funnels
+    POLICY_DRAFT = "policy.draft"  # register policies, draft items and submit them for review
+    POLICY_REVIEW = "policy.review"  # approve, reject and withdraw own department's items
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -74,6 +77,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_REQUEST,
             Permission.CORRECTION_FILE,
             Permission.PROFILE_READ,
+            Permission.POLICY_READ,
+            Permission.POLICY_DRAFT,
+            Permission.POLICY_REVIEW,
         }
     ),
     Role.STEWARD: frozenset(
@@ -112,6 +118,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONFLICT_RESOLVE,
             Permission.PROFILE_READ,
             Permission.PROFILE_MANAGE,
+            Permission.POLICY_READ,
         }
     ),
     Role.LEADER: frozenset(
@@ -124,6 +131,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACCESS_LOG_READ,
             Permission.GOVERNANCE_READ,
             Permission.PROFILE_READ,
+            Permission.POLICY_READ,
         }
     ),
 }

@@ -1,0 +1,1 @@
+"""政策通: policies broken into items, published, searched, matched to enterprises and delivered."""
