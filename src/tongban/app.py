@@ -261,6 +261,17 @@ def _include_routers(app: FastAPI) -> None:
     from tongban.kernel.orgs import api as orgs_api
     from tongban.kernel.orgs import pages as orgs_pages
     from tongban.notify import pages as notify_pages
+    from tongban.notify import preferences_pages
+    from tongban.policy import api as policy_api
+    from tongban.policy import (
+        delivery_pages,
+        library_api,
+        library_pages,
+        matching_api,
+        portal_api,
+        portal_pages,
+    )
+    from tongban.policy import pages as policy_pages
     from tongban.profiles import api as profiles_api
     from tongban.profiles import pages as profiles_pages
     from tongban.web import pages as web_pages
@@ -293,5 +304,14 @@ def _include_routers(app: FastAPI) -> None:
         notify_pages,
         profiles_api,
         profiles_pages,
+        preferences_pages,
+        policy_api,
+        policy_pages,
+        matching_api,
+        delivery_pages,
+        library_api,
+        library_pages,
+        portal_api,
+        portal_pages,
     ):
         app.include_router(module.router)

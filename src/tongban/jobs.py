@@ -23,6 +23,8 @@ JOB_MODULES = (
     "tongban.governance.jobs",
     "tongban.governance.correction_jobs",
     "tongban.profiles.jobs",
+    "tongban.policy.jobs",
+    "tongban.notify.jobs",
 )
 
 

@@ -7,6 +7,7 @@ import importlib
 SUBSCRIBERS = (
     "tongban.governance.subscribers",
     "tongban.profiles.subscribers",
+    "tongban.policy.subscribers",
 )
 
 

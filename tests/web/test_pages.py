@@ -320,7 +320,9 @@ def test_accounts_are_listed_created_and_shown(
 ) -> None:
     log_in(client, "admin")
     listing = client.get("/workbench/users", params={"role": "officer"})
-    assert [a["data-username"] for a in attributes(listing.text, "user-row")] == ["officer", "tax_officer"]
+    assert [a["data-username"] for a in attributes(listing.text, "user-row")] == [
+        "officer", "policy_officer", "policy_reviewer", "tax_officer"
+    ]
     assert "fz_officer" not in listing.text
     created = post_form(
         client,
