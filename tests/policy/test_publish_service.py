@@ -104,3 +104,21 @@ def test_withdraw_and_expiry_end_the_item(city: Session) -> None:
     assert service.expire_due(city, date(2027, 1, 1)) == [drafted.item_id]
     assert service.get_item(city, drafted.item_id).state is ItemState.EXPIRED
     assert service.live_items(city) == []
+
+
+def test_withdraw_needs_a_reason_and_ends_the_item_at_once(city: Session) -> None:
+    drafted = draft_e1(city)
+    officer, reviewer = actor(city, "policy_officer"), actor(city, "policy_reviewer")
+    service.submit(city, officer, drafted.version_id)
+    service.approve(city, reviewer, drafted.version_id)
+    with pytest.raises(ValidationFailed):
+        service.withdraw(city, reviewer, drafted.item_id, "")
+    with pytest.raises(PermissionDenied):
+        service.withdraw(city, actor(city, "tax_officer"), drafted.item_id, "错误发布")
+    ended = service.withdraw(city, reviewer, drafted.item_id, "政策调整")
+    assert ended.state is VersionState.WITHDRAWN
+    assert service.get_item(city, drafted.item_id).state is ItemState.WITHDRAWN
+    assert service.live_items(city) == []
+    assert actions(city)[-1] == "policy_item.withdrawn"
+    with pytest.raises(ItemClosed):
+        service.withdraw(city, reviewer, drafted.item_id, "再次撤回")
