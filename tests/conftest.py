@@ -81,6 +81,7 @@ def _truncate(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(text(f'DELETE FROM "{table.name}"'))
+        connection.execute(text("DELETE FROM policy_search"))  # the library's index, outside the models
         sequences = connection.execute(
             text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
         ).scalars()

@@ -23,6 +23,8 @@ from tongban.exchange.ingest_cli import ingest_app
 from tongban.kernel.codes.cli import codes_app
 from tongban.kernel.errors import DomainError
 from tongban.kernel.i18n import translate
+from tongban.notify.cli import notify_app
+from tongban.policy.cli import policy_app
 from tongban.profiles.cli import profiles_app
 from tongban.rules.cli import rules_app
 
@@ -43,6 +45,8 @@ app.add_typer(codes_app, name="codes", help="National code lists and identifier 
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(rules_app, name="rules")
 app.add_typer(profiles_app, name="profiles")
+app.add_typer(policy_app, name="policy")
+app.add_typer(notify_app, name="notify")
 
 
 def _settings() -> Settings:
@@ -219,6 +223,14 @@ def _prepare_governance_and_profiles(factory: sessionmaker[Session], actor: Any,
     typer.echo(
         f"企业画像 / profiles {profiles['profiles']}, snapshot {profiles['snapshot_rows']} rows"
         f" in {profiles['snapshot_seconds']} s"
+    )
+    from tongban.demo.policies import publish_demo_policies
+
+    policies = publish_demo_policies(factory, lambda line: typer.echo(f"  政策 / policy {line}"))
+    typer.echo(
+        f"惠企政策 / policies {policies.policies} ({policies.created} new), items published"
+        f" {policies.items_published}, live {policies.items_live}; matches {policies.matches},"
+        f" notifications sent {policies.notifications_sent}"
     )
 
 

@@ -58,6 +58,40 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         default=None, description="Secure cookies; defaults to true when base_url is https."
     )
+    smtp_host: str = Field(
+        default="", description="SMTP server for notification e-mail; empty turns the e-mail channel off."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["starttls", "ssl", "plain"] = Field(
+        default="starttls",
+        description="starttls (upgrade after connecting), ssl (TLS from the start) or plain (no TLS).",
+    )
+    smtp_user: str = Field(default="", description="SMTP log-in name; empty: no authentication.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_from: str = Field(
+        default="通办 <noreply@localhost>", description="From address of notification e-mail."
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for the SMTP server.")
+    sms_gateway_url: str = Field(
+        default="", description="HTTP endpoint of the SMS gateway; empty turns the SMS channel off."
+    )
+    sms_gateway_token: SecretStr = Field(
+        default=SecretStr(""), description="Bearer token sent to the SMS gateway."
+    )
+    outbox_lease_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="A message claimed by a sender longer ago than this is taken again (the sender died).",
+    )
+    outbox_max_attempts: int = Field(
+        default=6, ge=1, description="Send attempts before an outbox message is marked failed."
+    )
+    reminder_working_days: int = Field(
+        default=3,
+        ge=1,
+        le=60,
+        description="Remind matched enterprises this many working days before a window closes.",
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -24,6 +24,7 @@ JOB_MODULES = (
     "tongban.governance.correction_jobs",
     "tongban.profiles.jobs",
     "tongban.policy.jobs",
+    "tongban.policy.delivery_jobs",
     "tongban.notify.jobs",
 )
 

@@ -71,11 +71,18 @@ def test_item_validation_reports_every_problem_at_once() -> None:
     )
     with pytest.raises(ValidationFailed) as error:
         domain.check_item(fields)
-    assert {p.field for p in error.value.fields} == {"title", "support_types", "window_closes", "annual_budget"}
+    assert {p.field for p in error.value.fields} == {
+        "title",
+        "support_types",
+        "window_closes",
+        "annual_budget",
+    }
 
 
 def test_item_validation_cleans_lists() -> None:
-    clean = domain.check_item(item_fields(materials=(" 营业执照 ", "", "营业执照"), support_types=("tax", "tax")))
+    clean = domain.check_item(
+        item_fields(materials=(" 营业执照 ", "", "营业执照"), support_types=("tax", "tax"))
+    )
     assert clean.materials == ("营业执照", "营业执照")
     assert clean.support_types == ("tax",)
 
@@ -115,4 +122,7 @@ def test_closing_soon_is_two_weeks() -> None:
     assert domain.window_state(None, closes, closes - timedelta(days=domain.CLOSING_SOON_DAYS)) is (
         WindowState.CLOSING_SOON
     )
-    assert domain.window_state(None, closes, closes - timedelta(days=domain.CLOSING_SOON_DAYS + 1)) is WindowState.OPEN
+    assert (
+        domain.window_state(None, closes, closes - timedelta(days=domain.CLOSING_SOON_DAYS + 1))
+        is WindowState.OPEN
+    )

@@ -34,7 +34,10 @@ def test_draft_submit_approve_publishes_and_audits(city: Session) -> None:
     assert item.state is ItemState.PUBLISHED and item.live_version_id == published.id
     assert item.code.startswith("ZC-")
     assert [a for a in actions(city) if a.startswith("policy")] == [
-        "policy.create", "policy_item.create", "policy_item.submit", "policy_item.publish",
+        "policy.create",
+        "policy_item.create",
+        "policy_item.submit",
+        "policy_item.publish",
     ]
     assert [live.item.id for live in service.live_items(city)] == [drafted.item_id]
 
@@ -59,7 +62,9 @@ def test_another_department_cannot_review(city: Session) -> None:
 def test_a_rule_that_does_not_check_is_kept_as_draft_but_cannot_be_submitted(city: Session) -> None:
     drafted = draft_e1(city)
     officer = actor(city, "policy_officer")
-    version = service.edit_item(city, officer, drafted.item_id, item_fields(condition_text="revenue >= 2000万"))
+    version = service.edit_item(
+        city, officer, drafted.item_id, item_fields(condition_text="revenue >= 2000万")
+    )
     assert version.id == drafted.version_id and version.rule is None
     with pytest.raises(RuleInvalid) as error:
         service.submit(city, officer, drafted.version_id)
@@ -79,7 +84,10 @@ def test_edit_after_publication_makes_a_new_version_and_keeps_the_old(city: Sess
         service.edit_item(city, officer, drafted.item_id, item_fields())
     service.approve(city, reviewer, second.id)
     versions = service.versions_of(city, drafted.item_id)
-    assert [(v.number, v.state) for v in versions] == [(1, VersionState.SUPERSEDED), (2, VersionState.PUBLISHED)]
+    assert [(v.number, v.state) for v in versions] == [
+        (1, VersionState.SUPERSEDED),
+        (2, VersionState.PUBLISHED),
+    ]
     assert versions[0].amount_text == "20万"
 
 

@@ -48,8 +48,12 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(200), doc="One-line subject, in the recipient's language.")
     body: Mapped[str] = mapped_column(Text, default="", doc="Message text, in the recipient's language.")
     link: Mapped[str] = mapped_column(String(300), default="", doc="Same-site path to what it is about.")
-    state: Mapped[str] = mapped_column(String(10), default="pending", doc="pending, sending, sent, failed, skipped.")
-    not_before: Mapped[datetime] = mapped_column(UTCDateTime(), default=now, doc="Not sent before (quiet hours).")
+    state: Mapped[str] = mapped_column(
+        String(10), default="pending", doc="pending, sending, sent, failed, skipped."
+    )
+    not_before: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=now, doc="Not sent before (quiet hours)."
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0, doc="Send attempts so far.")
     last_error: Mapped[str] = mapped_column(Text, default="", doc="Why the last attempt failed.")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="When a sender took it.")

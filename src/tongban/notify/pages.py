@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tongban.kernel.errors import NotAuthenticated
 from tongban.kernel.permissions import Permission
-from tongban.notify import service
+from tongban.notify import outbox, service
 from tongban.web.deps import DB, CurrentActor, Id, PageNumber
 from tongban.web.templating import render
 
@@ -36,9 +36,11 @@ def inbox(
 
 
 @router.post("/inbox/{message_id}/read")
-def open_message(db: DB, actor: CurrentActor, message_id: Id) -> Response:
-    """Mark read and follow the message's link (or come back to the inbox)."""
+def open_message(request: Request, db: DB, actor: CurrentActor, message_id: Id) -> Response:
+    """Mark read and follow the message's link (or come back to the inbox); a message from the
+    outbox counts as opened (its link carries the signed outbox reference)."""
     message = service.mark_read(db, actor, message_id)
+    outbox.opened_from_link(db, message.link, request.app.state.settings.signing_key)
     return RedirectResponse(message.link or "/inbox", status_code=303)
 
 

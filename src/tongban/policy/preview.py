@@ -13,10 +13,11 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 
 from tongban.kernel.codes import industries, regions
-from tongban.profiles import service as profiles
+from tongban.profiles import rules_rows
 from tongban.profiles.attributes import builtin_registry
 from tongban.rules import ast
 from tongban.rules.population import ELIGIBLE, LIKELY, match
@@ -44,7 +45,7 @@ def _section(code: str) -> str:
 
 def compute(session: Session, rule: ast.Rule, at: date) -> dict[str, Any] | None:
     """The preview as JSON-ready data, or None when no snapshot has been built yet."""
-    snapshot = profiles.snapshot_table(session)
+    snapshot = rules_rows.snapshot_table(session)
     if snapshot is None:
         return None
     table = snapshot.table
@@ -68,7 +69,7 @@ def compute(session: Session, rule: ast.Rule, at: date) -> dict[str, Any] | None
         "amount_likely_low_fen": int(low[~is_eligible].sum()),
         "amount_likely_high_fen": None if (likely_high < 0).any() else int(likely_high.sum()),
     }
-    indices = rows.tolist()
+    indices = pa.array(rows, type=pa.int32())
     names = set(table.column_names)
     if "registered_region" in names:
         values = table.column("registered_region").take(indices).to_pylist()

@@ -4,4 +4,4 @@ importing them here subscribes them (``tongban.wiring``)."""
 
 from __future__ import annotations
 
-from tongban.policy import library_index, matching_triggers  # noqa: F401 - subscribe on import
+from tongban.policy import delivery, library_index, matching_triggers  # noqa: F401 - subscribe on import

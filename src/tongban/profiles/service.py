@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import delete, insert, select
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
@@ -35,7 +33,6 @@ from tongban.profiles import domain
 from tongban.profiles.attributes import Attribute, AttributeType, builtin_registry
 from tongban.profiles.events import ProfileChanged
 from tongban.profiles.models import ProfileLink, ProfileValue, SelfDeclaredValue, SnapshotManifest
-from tongban.profiles.snapshot import read_snapshot
 from tongban.profiles.sources import (
     Plan,
     ReadableSource,
@@ -552,37 +549,3 @@ def request_rebuild(session: Session, actor: Actor) -> None:
 
     orm_event.listen(session, "after_commit", enqueue, once=True)
 
-
-# --- the snapshot for the policy engine ----------------------------------------------------------
-
-_table_cache: dict[str, pa.Table] = {}
-
-
-@dataclass(frozen=True)
-class SnapshotTable:
-    """The latest snapshot as an Arrow table (columns in the rules/columns.py layout, plus
-    ``subject``), with the manifest it came from."""
-
-    manifest_id: int
-    evaluation_date: date
-    table: pa.Table
-
-
-def snapshot_table(session: Session) -> SnapshotTable | None:
-    """The latest snapshot, read once per process and kept while it stays the latest (the
-    platform's own use: building the snapshot logged the reads); None before the first build."""
-    manifest = session.scalar(select(SnapshotManifest).order_by(SnapshotManifest.id.desc()).limit(1))
-    if manifest is None or not Path(manifest.path).exists():
-        return None
-    table = _table_cache.get(manifest.path)
-    if table is None:
-        table = read_snapshot(manifest.path)
-        _table_cache.clear()
-        _table_cache[manifest.path] = table
-    return SnapshotTable(manifest.id, date.fromisoformat(manifest.evaluation_date), table)
-
-
-def rules_row(session: Session, subject: str, at: date | None = None) -> dict[str, object]:
-    """One enterprise's current profile in the flat layout the rules engine reads (the same
-    row the snapshot would hold; self-declared values are left out)."""
-    return domain.to_row(builtin_registry(), compute(session, subject), at or today())
