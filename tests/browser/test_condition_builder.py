@@ -1,6 +1,9 @@
-"""Publishing in a real browser: an officer builds an item's condition with the builder (the text
-form follows, a type error appears beside the field and goes away), saves and submits; a second
-officer of the department opens the review page, sees who qualifies, and approves."""
+"""政策通 end to end in a real browser: an officer builds an item's condition with the builder (the
+text form follows, a type error appears beside the field and goes away), saves and submits; a
+second officer of the department opens the review page, sees who qualifies, and approves; the
+match run that publication starts finds the demo enterprise, whose user sees the item in "我的政策"
+with the right explanation; the e-mail reaches the local SMTP server once, however often the
+outbox is worked."""
 
 from __future__ import annotations
 
@@ -10,19 +13,32 @@ from typing import Any
 
 import pytest
 from tests.profiles.world import make_world
+from tests.support.actors import user
 from tests.support.browser import LiveServer
+from tests.support.mail import Mailbox, smtp_server
 
+from tongban import jobs
+from tongban.config import Settings
 from tongban.demo.organisations import DEMO_PASSWORD, seed
+from tongban.notify import outbox
 from tongban.profiles import snapshot
+
+ENTERPRISE_MAIL = "caiwu@lujiang-zhineng.example.cn"
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def city_server(live_server: LiveServer, tmp_path: Path) -> Iterator[LiveServer]:
-    """The demo accounts, two enterprises in the profiles and a snapshot of them."""
+def city_server(
+    live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LiveServer]:
+    """The demo accounts, two enterprises in the profiles and a snapshot of them; background jobs
+    (the match run after publication) run at once, on the served database."""
+    monkeypatch.setattr(jobs, "sessions", lambda: live_server.session_factory)
+    monkeypatch.setattr(jobs.huey, "immediate", True)
     with live_server.session() as session:
         seed(session)
+        user(session, "enterprise").email = ENTERPRISE_MAIL
         session.commit()
     make_world(live_server.session_factory)
     snapshot.build_snapshot(live_server.session_factory, tmp_path / "snapshots", label="test")
@@ -36,8 +52,15 @@ def _log_in(page: Any, username: str) -> None:
     page.get_by_test_id("login-submit").click()
 
 
-def test_an_item_built_with_the_builder_is_reviewed_with_its_preview(
-    page: Any, city_server: LiveServer
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    with smtp_server(box) as port:
+        yield box, port
+
+
+def test_an_item_built_with_the_builder_is_reviewed_matched_shown_and_mailed_once(
+    mailbox: tuple[Mailbox, int], page: Any, city_server: LiveServer, tmp_path: Path
 ) -> None:
     _log_in(page, "policy_officer")
     page.goto("/workbench/policies")
@@ -98,3 +121,35 @@ def test_an_item_built_with_the_builder_is_reviewed_with_its_preview(
     assert page.get_by_test_id("preview-districts-bar").count() == 2
     page.get_by_test_id("review-approve").click()
     assert page.get_by_test_id("item-state").get_attribute("data-state") == "published"
+    page.get_by_test_id("logout").click()
+
+    # The worker's minute task sends what publication queued; a second pass sends nothing again.
+    box, port = mailbox
+    smtp = Settings(
+        data_dir=tmp_path / "worker",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="plain",
+        smtp_from="noreply@zwfw.xm.example.cn",
+    )
+    assert outbox.send_due(city_server.session_factory, settings=smtp) >= 2  # inbox and e-mail
+    assert outbox.send_due(city_server.session_factory, settings=smtp) == 0
+    mails = box.to(ENTERPRISE_MAIL)
+    assert len(mails) == 1
+    assert "规模以上企业奖励" in str(mails[0]["Subject"])
+
+    _log_in(page, "enterprise")
+    page.goto("/portal")
+    page.get_by_test_id("nav-my-policies").click()
+    row = page.get_by_test_id("policy-row").filter(has_text="规模以上企业奖励")
+    assert row.get_attribute("data-status") == "eligible"
+    assert row.get_by_test_id("item-amount").inner_text() == "20万元"
+    row.get_by_test_id("policy-link").click()
+    assert page.get_by_test_id("item-status").get_attribute("data-status") == "eligible"
+    conditions = page.get_by_test_id("condition")
+    assert conditions.count() == 2
+    assert [conditions.nth(i).get_attribute("data-value") for i in range(2)] == ["true", "true"]
+    assert "营业收入" in page.get_by_test_id("conditions").inner_text()
+    assert page.get_by_test_id("value-source").first.inner_text() != ""
+    page.get_by_test_id("nav-inbox").click()
+    assert "规模以上企业奖励" in page.locator("main").inner_text()

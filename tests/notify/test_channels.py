@@ -4,72 +4,28 @@ refused address fails at once, a server that is down is retried with backoff, th
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.actors import actions
+from tests.support.mail import Mailbox, free_port, smtp_server
 from tongban.config import Settings
 from tongban.kernel.clock import Clock
 from tongban.notify import channels, outbox
 from tongban.notify.models import OutboxMessage
 
-# --- local servers (also used by test_outbox.py) -------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Mailbox:
-    """What the SMTP server accepted, in order; it waits ``delay`` seconds before each answer."""
-
-    delay: float = 0.0
-    refuse: set[str] = field(default_factory=set)
-    received: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(message)
-        return "250 Message accepted for delivery"
-
-
-@contextmanager
-def smtp_server(mailbox: Mailbox) -> Iterator[int]:
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
+# --- local servers -------------------------------------------------------------------------------
 
 
 @dataclass

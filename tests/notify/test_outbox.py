@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.notify.test_channels import Mailbox, smtp_server, states
+from tests.notify.test_channels import states
 from tests.support.actors import user
+from tests.support.mail import Mailbox, smtp_server
 from tongban.config import Settings
 from tongban.kernel import events
 from tongban.kernel.clock import Clock

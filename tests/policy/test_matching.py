@@ -280,3 +280,13 @@ def test_the_nightly_job_expires_items_and_drops_their_matches(
     assert rows(hub.factory) == set()
     with hub.factory() as session:
         assert service.live_items(session) == []
+
+
+def test_a_run_without_an_item_covers_the_officers_department_only(hub: Hub, queued: Queued) -> None:
+    three_items(hub.factory)  # all issued by 工信局
+    with hub.factory() as session:
+        own = matching.start_run(session, actor(session, "policy_reviewer"), None)
+        other = matching.start_run(session, actor(session, "officer"), None)
+        assert sorted(own.item_ids or []) == sorted(live.item.id for live in service.live_items(session))
+        assert other.item_ids == []
+        session.rollback()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PUBLIC = ("citizen", "enterprise", "enterprise2")
@@ -66,6 +67,7 @@ class World:
     ids: dict[str, int] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict)
     bearer: str = ""
+    data_dir: Path | None = None  # the app's data directory (where uploads are stored)
 
     def fill(self, value: Any) -> Any:
         if isinstance(value, dict):

@@ -35,6 +35,7 @@ from tests.web.matrix_areas import area_modules
 from tongban.catalog import resources
 from tongban.catalog.resources_domain import FieldDraft, ResourceDraft
 from tongban.catalog.service import seed_standard_elements
+from tongban.config import Settings
 from tongban.demo.organisations import DEMO_PASSWORD
 from tongban.exchange import loads
 from tongban.kernel.accounts import tokens
@@ -771,8 +772,8 @@ def test_every_row_says_what_each_caller_gets() -> None:
 
 
 @pytest.fixture
-def world(session_factory: sessionmaker[Session], demo_city: dict[str, Any]) -> World:
-    built = World()
+def world(session_factory: sessionmaker[Session], demo_city: dict[str, Any], settings: Settings) -> World:
+    built = World(data_dir=settings.data_dir)
     with session_factory() as session:
         for code, organisation in demo_city.items():
             built.ids[f"org:{code}"] = organisation.id

@@ -262,12 +262,16 @@ def get_run(session: Session, actor: Actor, run_id: int) -> MatchRun:
 
 
 def start_run(session: Session, actor: Actor, item_code: str | None = None) -> MatchRun:
-    """Queue a run for one live item of the actor's department (by code) or for every live item:
-    the run is recorded now ("running", nothing done) and the job queue carries it out once this
+    """Queue a run for one live item of the actor's department (by code) or for every live item
+    within the actor's remit (an officer: the department's; the platform operator: all): the run
+    is recorded now ("running", nothing done) and the job queue carries it out once this
     transaction commits (the nightly job resumes it if no worker does)."""
     require(actor, Permission.POLICY_REVIEW)
     item_ids: list[int] | None = None
-    if item_code is not None:
+    if item_code is None and actor.scope_path != "/":
+        in_scope = set(session.scalars(orgs.org_ids_in_scope(actor)))
+        item_ids = [live.item.id for live in service.live_items(session) if live.item.org_id in in_scope]
+    elif item_code is not None:
         item = service.get_item_by_code(session, item_code)
         require(actor, Permission.POLICY_REVIEW, org_path=orgs.get(session, item.org_id).path)
         if item.state is not ItemState.PUBLISHED:
