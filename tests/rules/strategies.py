@@ -33,6 +33,10 @@ from tongban.rules import ast
 
 MONEY_LIMIT = 10**11
 COUNT_LIMIT = 10**4
+# Decimal places of drawn ratios and numbers, as stored data has: a float like 2e-227 squared
+# underflows, which PostgreSQL reports as an error ("value out of range: underflow") where the
+# other back-ends give 0.
+PLACES = 6
 
 # Thresholds in yuan (money literals) and the row values built around them.
 MONEY_YUAN = (0, 1, 100, 5000, 300000, 1000000, 5000000, 20000000, 50000000, 1000000000)
@@ -403,11 +407,11 @@ def _value(draw: st.DrawFn, attribute: Attribute, part: str, at: date) -> object
             return max(draw(st.sampled_from(COUNTS)) + draw(st.sampled_from((0, 0, 1, -1))), 0)
         case AttributeType.RATIO:
             if draw(st.integers(0, 4)) == 0:
-                return draw(st.floats(-0.5, 3, allow_nan=False, allow_subnormal=False))
+                return round(draw(st.floats(-0.5, 3, allow_nan=False, allow_subnormal=False)), PLACES)
             return float(draw(st.sampled_from((*RATIOS, Decimal("-0.1"), Decimal("0.055")))))
         case AttributeType.NUMBER:
             if draw(st.integers(0, 4)) == 0:
-                return draw(st.floats(0, 1000, allow_nan=False, allow_subnormal=False))
+                return round(draw(st.floats(0, 1000, allow_nan=False, allow_subnormal=False)), PLACES)
             return float(draw(st.sampled_from(NUMBERS)))
         case AttributeType.BOOL:
             return draw(st.booleans())

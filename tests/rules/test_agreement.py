@@ -164,11 +164,7 @@ def check(rule: ast.Rule, batch: list[dict[str, object]], duck: duckdb.DuckDBPyC
         assert len(set(results.values())) == 1, disagreement(rule, row, results)
 
 
-# derandomize: CI runs the same examples every time. A random search once drew a deeply nested
-# amount whose compiled SQL PostgreSQL could not plan ("invalid memory alloc request"): a known
-# defect of the SQL compiler's expression size, recorded on issue 6, to be fixed there.
 @settings(deadline=None, max_examples=int(os.environ.get("TONGBAN_AGREEMENT_EXAMPLES", "100")),
-          derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
 @given(data=st.data())

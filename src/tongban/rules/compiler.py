@@ -49,8 +49,8 @@ def _invalid(node: ast.Node, message: str, code: str = "rules.type_mismatch",
 
 def _common(types: Sequence[str], expected: str | None) -> str:
     known = [t for t in types if t != "literal"]
-    if not known:
-        return expected or "number"
+    if not known:  # plain numbers only (min(1, 2)): still a literal, adapting to what it meets
+        return expected or "literal"
     for preferred in ("money", "ratio", "date", "region", "industry", "code", "bool"):
         if preferred in known:
             return preferred

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from tongban.profiles.attributes import AttributeRegistry
 from tongban.rules import ast
 from tongban.rules.population_atoms import Env, band, condition_of, literal_for, scale, unit_of, value
 
@@ -97,7 +98,7 @@ def interval(node: ast.Node, env: Env, want: str | None, cap: bool) -> Interval:
                 high += t | ~k
             return low, high
         case ast.Extremum(function=function, args=args):
-            unit = unit_of(node, registry) or want
+            unit = amount_unit(node, registry, want)
             parts = [interval(a, env, unit, cap) for a in args]
             reduce = np.minimum if function == "min" else np.maximum
             lo, hi = parts[0]
@@ -105,7 +106,7 @@ def interval(node: ast.Node, env: Env, want: str | None, cap: bool) -> Interval:
                 lo, hi = reduce(lo, plo), reduce(hi, phi)
             return lo, hi
         case ast.If(condition=c, then=then, otherwise=otherwise):
-            unit = unit_of(node, registry) or want
+            unit = amount_unit(node, registry, want)
             t, k = condition_of(c, env)
             a, b = interval(then, env, unit, cap), interval(otherwise, env, unit, cap)
             no = k & ~t
@@ -115,7 +116,7 @@ def interval(node: ast.Node, env: Env, want: str | None, cap: bool) -> Interval:
         case ast.Tiers(value=v, steps=steps, by=by):
             return _tiers(v, steps, by, env, cap)
         case ast.Above(value=v, threshold=t):
-            unit = unit_of(node, registry) or want
+            unit = amount_unit(node, registry, want)
             lo, hi = _sub(interval(v, env, unit, cap), interval(t, env, unit, cap))
             return np.maximum(lo, 0.0), np.maximum(hi, 0.0)
         case ast.UpTo(cap=c):
@@ -129,6 +130,35 @@ def interval(node: ast.Node, env: Env, want: str | None, cap: bool) -> Interval:
     if x.literal is not None and x.unit is None:
         f = np.full(n, float(literal_for(x.literal, want)))
     return np.where(ok, f, -INF), np.where(ok, f, INF)
+
+
+_PREFERRED = ("money", "ratio", "date", "code", "bool")
+
+
+def amount_unit(node: ast.Node, registry: AttributeRegistry, want: str | None) -> str | None:
+    """The unit a sub-expression of an amount is computed in, decided as the evaluator decides it
+    (``CompiledRule.typeof``): a plain number times a count met by money is money per head, so
+    ``min(500 * insured_headcount[last_year], 20万)`` is in fen on both sides."""
+    match node:
+        case ast.Arith(operator="*", left=left, right=right):
+            units = {unit_of(left, registry), unit_of(right, registry)}
+            if want == "money" and None in units and units <= {None, "count"}:
+                return "money"
+        case ast.Extremum(args=args):
+            return _common_unit([amount_unit(a, registry, want) for a in args], want)
+        case ast.If(then=first, otherwise=second) | ast.Above(value=first, threshold=second):
+            return _common_unit([amount_unit(n, registry, want) for n in (first, second)], want)
+    return unit_of(node, registry) or want
+
+
+def _common_unit(units: list[str | None], want: str | None) -> str | None:
+    known = [u for u in units if u is not None]
+    if not known:
+        return want
+    for preferred in _PREFERRED:
+        if preferred in known:
+            return preferred
+    return "count" if all(u == "count" for u in known) else "number"
 
 
 def _sub(a: Interval, b: Interval) -> Interval:

@@ -287,6 +287,10 @@ def _value(node: ast.Node, env: Env) -> Vec:
         case ast.Extremum(function=function, args=args):
             unit = unit_of(node, env.registry)
             vecs = [adapt(value(a, env), unit) for a in args]
+            plain = [v.literal for v in vecs if v.literal is not None and v.unit is None]
+            if len(plain) == len(vecs):  # min(100, 200) is the plain number 100, adapting as one
+                folded = min(plain) if function == "min" else max(plain)
+                return const(env, literal_for(folded, None), None, folded)
             if any(not v.is_int for v in vecs):
                 arrays = [v.values.astype(np.float64) for v in vecs]
             else:
@@ -380,11 +384,9 @@ def _arith(node: ast.Arith, env: Env, unit: str | None = None) -> Vec:
         if a.dtype != b.dtype:
             a, b = a.astype(np.float64), b.astype(np.float64)
         return Vec(a * b, known, defined, unit)
+    # a plain number takes the unit of the other side here too: 100 / revenue is 100元 / revenue
+    left, right = adapt(left, right.unit), adapt(right, left.unit)
     a, b = left.values.astype(np.float64), right.values.astype(np.float64)
-    if left.literal is not None and left.unit is None:
-        a = np.full(len(a), float(left.literal))
-    if right.literal is not None and right.unit is None:
-        b = np.full(len(b), float(right.literal))
     nonzero = b != 0
     with np.errstate(divide="ignore", invalid="ignore"):
         quotient = np.where(nonzero, a / np.where(nonzero, b, 1.0), 0.0)

@@ -293,8 +293,11 @@ def _union_all(selects: Sequence[exp.Select]) -> exp.Query:
 
 def to_sql(select: exp.Expr, dialect: Dialect = "duckdb", *, pretty: bool = False) -> str:
     """The SQL text of a compiled query in one dialect."""
-    if dialect == "spark":  # Spark SQL has no MATERIALIZED CTEs (it caches by itself)
+    if dialect == "spark":  # no MATERIALIZED CTEs (Spark caches by itself), no fences (Lets)
         select = select.copy()
         for cte in select.find_all(exp.CTE):
             cte.set("materialized", None)
+        for query in select.find_all(exp.Select):
+            if query.args.get("limit") is None and query.args.get("offset") == exp.Offset(expression=lit(0)):
+                query.set("offset", None)
     return select.sql(dialect=dialect, pretty=pretty)

@@ -38,29 +38,41 @@ class Lets:
     """Named intermediate columns: a large value used several times (an interval end, a NULL
     test beside its use) is computed once, in a layer of ``SELECT *, expr AS name`` over the one
     below, and referred to by name, so nesting does not copy whole trees (which grows
-    exponentially); small ones are repeated inline."""
+    exponentially); small ones are repeated inline, and the same expression shared twice gets
+    one name.
+
+    Each layer ends in ``OFFSET 0``, which keeps PostgreSQL from flattening it into the query
+    above: flattening puts every name's expression back in place of each of its uses, so the
+    planner would see the exponential tree again (``invalid memory alloc request size``). DuckDB
+    does not inline layers and ignores the no-op offset; ``to_sql`` drops it for Spark, which
+    collapses a projection only when that duplicates no expensive expression."""
 
     def __init__(self, prefix: str = "__r") -> None:
         self.prefix = prefix
         self.layers: dict[str, int] = {}
         self.exprs: list[tuple[str, exp.Expr, int]] = []
+        self.names: dict[str, str] = {}  # SQL text of a shared expression → its name
 
     def share(self, e: exp.Expr, *, force: bool = False) -> exp.Expr:
         if _atomic(e) or (not force and _small(e)):
             return e
-        refs = [self.layers.get(c.name, 0) for c in e.find_all(exp.Column)]
-        layer = 1 + max(refs, default=0)
-        name = f"{self.prefix}{len(self.exprs)}"
-        self.layers[name] = layer
-        self.exprs.append((name, e, layer))
+        text = e.sql()
+        name = self.names.get(text)
+        if name is None:
+            refs = [self.layers.get(c.name, 0) for c in e.find_all(exp.Column)]
+            layer = 1 + max(refs, default=0)
+            name = self.names[text] = f"{self.prefix}{len(self.exprs)}"
+            self.layers[name] = layer
+            self.exprs.append((name, e, layer))
         return exp.column(name, quoted=True)
 
     def source(self, table: exp.Expr) -> exp.Expr:
-        """The table with every layer of named columns on top."""
+        """The table with every layer of named columns on top, each fenced by ``OFFSET 0``."""
         source = table
         for layer in range(1, max(self.layers.values(), default=0) + 1):
             named = [alias(e, name, quoted=True) for name, e, at in self.exprs if at == layer]
             select = exp.select(exp.Star(), *named, copy=False).from_(source, copy=False)
+            select = select.offset(0, copy=False)
             source = alias(exp.Subquery(this=select), f"l{layer}")
         return source
 
@@ -343,12 +355,14 @@ class ValueCompiler:
                         return "ratio"
                     return "number" if (lt, rt) != ("literal", "literal") else expect or "literal"
                 return _sum_type(lt, rt, expect)
+            # the expected type reaches the arguments, as in the evaluator: min(500 × head count,
+            # 20万) met by money is yuan per head on both sides
             case ast.Extremum(args=args):
-                return _common([self.type_of(a) for a in args], expect)
+                return _common([self.type_of(a, expect) for a in args], expect)
             case ast.If(then=then, otherwise=otherwise):
-                return _common([self.type_of(then), self.type_of(otherwise)], expect)
+                return _common([self.type_of(then, expect), self.type_of(otherwise, expect)], expect)
             case ast.Above(value=value, threshold=threshold):
-                return _common([self.type_of(value), self.type_of(threshold)], expect)
+                return _common([self.type_of(value, expect), self.type_of(threshold, expect)], expect)
         return "bool"
 
     def _div_is_ratio(self, node: ast.Arith) -> bool:
