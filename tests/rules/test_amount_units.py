@@ -47,5 +47,29 @@ def test_per_head_amounts_are_yuan_per_head(
     result = evaluate(rule, row, AT, REGISTRY)
     assert result.amount is not None
     assert result.amount.high_fen == AMOUNTS[amount] * 100
-    rows: list[dict[str, object]] = [row, {"registered_capital": 100}, {**row, f"insured_headcount@{last_year}": 0}]
+    rows: list[dict[str, object]] = [
+        row,
+        {"registered_capital": 100},
+        {**row, f"insured_headcount@{last_year}": 0},
+    ]
+    check(rule, rows, duck, postgres)
+
+
+@pytest.mark.parametrize(
+    "amount", ["up_to(net_profit[last_year]) + 10", "tiers(up_to(net_profit[last_year]), [0: 1万, 10: 2万])"]
+)
+def test_a_cap_below_zero_pays_nothing(
+    amount: str,
+    duck: duckdb.DuckDBPyConnection,  # noqa: F811 - the fixture imported above
+    postgres: Any,  # noqa: F811
+) -> None:
+    rule = _rule(amount)
+    last_year = AT.year - 1
+    rows: list[dict[str, object]] = [
+        {"registered_capital": 100, f"net_profit@{last_year}": -1000},
+        {"registered_capital": 100, f"net_profit@{last_year}": 5000},
+        {"registered_capital": 100},
+    ]
+    result = evaluate(rule, rows[0], AT, REGISTRY)
+    assert result.amount is not None and result.amount.low_fen <= (result.amount.high_fen or 0)
     check(rule, rows, duck, postgres)

@@ -106,7 +106,11 @@ class AmountCompiler(Compiler):
                 fc = self.amount(cap, cap_mode, "money")
                 if cap_mode:
                     return fc
-                return lambda row: (0, fc(row)[1])
+                def up_to(row: Row) -> Interval:
+                    high = fc(row)[1]  # a cap below zero pays nothing (docs/rules.md §5)
+                    return 0, (None if high is None else max(high, 0))
+
+                return up_to
             case ast.SumYears(key=key, window=window):
                 parts = [self.amount(ast.Attr(key, o), cap_mode, target) for o in window.offsets()]
 

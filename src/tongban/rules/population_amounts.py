@@ -121,7 +121,7 @@ def interval(node: ast.Node, env: Env, want: str | None, cap: bool) -> Interval:
             return np.maximum(lo, 0.0), np.maximum(hi, 0.0)
         case ast.UpTo(cap=c):
             lo, hi = interval(c, env, "money", cap)
-            return (lo, hi) if cap else (np.zeros(n), hi)
+            return (lo, hi) if cap else (np.zeros(n), np.maximum(hi, 0.0))  # a cap below zero pays 0
     # a value without an interval rule (division, growth, years_since, a percentage …): a point
     # where known and defined, otherwise unbounded
     x = value(node, env)

@@ -131,7 +131,8 @@ class AmountCompiler(ValueCompiler):
                 capped = sub(cap, "money")
                 if cap_as_point:
                     return capped
-                return Bounds(lit(0), capped.hi, capped.kind, False, capped.hi_inf, True)
+                hi = case((binary(exp.LT, capped.hi, lit(0)), lit(0)), default=capped.hi)  # NULL (+∞) stays
+                return Bounds(lit(0), hi, capped.kind, False, capped.hi_inf, True)
             case ast.Tiers():
                 return self._tiers(node, cap_as_point)
             case ast.CountYears(condition=condition, window=window):
