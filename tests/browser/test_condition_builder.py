@@ -17,10 +17,11 @@ from tests.support.actors import user
 from tests.support.browser import LiveServer
 from tests.support.mail import Mailbox, smtp_server
 
-from tongban import jobs
 from tongban.config import Settings
 from tongban.demo.organisations import DEMO_PASSWORD, seed
+from tongban.jobs import huey
 from tongban.notify import outbox
+from tongban.policy import jobs as policy_jobs
 from tongban.profiles import snapshot
 
 ENTERPRISE_MAIL = "caiwu@lujiang-zhineng.example.cn"
@@ -34,8 +35,8 @@ def city_server(
 ) -> Iterator[LiveServer]:
     """The demo accounts, two enterprises in the profiles and a snapshot of them; background jobs
     (the match run after publication) run at once, on the served database."""
-    monkeypatch.setattr(jobs, "sessions", lambda: live_server.session_factory)
-    monkeypatch.setattr(jobs.huey, "immediate", True)
+    monkeypatch.setattr(policy_jobs, "sessions", lambda: live_server.session_factory)
+    monkeypatch.setattr(huey, "immediate", True)
     with live_server.session() as session:
         seed(session)
         user(session, "enterprise").email = ENTERPRISE_MAIL

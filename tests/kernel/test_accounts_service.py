@@ -438,7 +438,7 @@ def _usernames(db: Session, who: Actor) -> set[str]:
 
 
 def test_who_sees_which_accounts(db: Session, demo_city: dict[str, Any]) -> None:
-    xiamen_staff = {"admin", "officer", "steward", "tax_officer", "leader"}
+    xiamen_staff = {"admin", "officer", "steward", "tax_officer", "leader", "policy_officer", "policy_reviewer"}
     public = {"enterprise", "enterprise2", "citizen"}
     assert _usernames(db, actor(db, "admin")) == xiamen_staff | public
     assert _usernames(db, actor(db, "leader")) == xiamen_staff
