@@ -5,50 +5,29 @@ undoes the profile change."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from tests.policy.test_matching import (
+from tests.policy.matching_world import (
     E1_LIKE,
     HULI,
     WAN,
     Hub,
     Queued,
-    make_hub,
     publish,
     rows,
-    spy_delivery,
 )
 from tests.profiles.world import OTHER, REGISTRATIONS, TAXPAYERS, push, registration
 from tests.support.web import api_headers, log_in
 from tongban.jobs import huey
-from tongban.kernel.clock import Clock
 from tongban.policy import jobs, matching, service
 from tongban.policy.models import Match, MatchRun
 from tongban.profiles import rules_rows
 
 CAPITAL = "registered_capital >= 1000万 or registered_region within 思明区"
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> Queued:
-    return spy_delivery(monkeypatch)
-
-
-@pytest.fixture
-def hub(
-    session_factory: sessionmaker[Session],
-    demo_city: dict[str, Any],
-    frozen_clock: Clock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Hub:
-    return make_hub(session_factory, frozen_clock, tmp_path, monkeypatch)
 
 
 @pytest.fixture
