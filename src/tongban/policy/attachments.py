@@ -24,8 +24,7 @@ from tongban.kernel.errors import N_, FieldProblem, NotFound, ValidationFailed
 from tongban.kernel.orgs import service as orgs
 from tongban.kernel.permissions import Actor, Permission, require
 from tongban.policy import service
-from tongban.policy.domain import ItemState
-from tongban.policy.models import PolicyAttachment, PolicyItem
+from tongban.policy.models import PolicyAttachment
 
 ATTACHMENT_DIR = "attachments"
 SUBDIRECTORY = "policies"
@@ -108,17 +107,4 @@ def open_for_staff(
     attachment = _get(session, attachment_id)
     policy = service.get_policy(session, attachment.policy_id)
     require(actor, Permission.POLICY_READ, org_path=orgs.get(session, policy.org_id).path)
-    return _file(attachment, storage), attachment
-
-
-def open_public(session: Session, attachment_id: int, storage: Path) -> tuple[Path, PolicyAttachment]:
-    """The stored file of a policy with a published item, for anyone (the public library)."""
-    attachment = _get(session, attachment_id)
-    published = session.scalar(
-        select(PolicyItem.id)
-        .where(PolicyItem.policy_id == attachment.policy_id, PolicyItem.state == ItemState.PUBLISHED)
-        .limit(1)
-    )
-    if published is None:
-        raise NotFound(N_("There is no such attachment."), code="attachment_not_found")
     return _file(attachment, storage), attachment

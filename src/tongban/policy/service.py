@@ -434,11 +434,6 @@ def live_items(session: Session, item_ids: Sequence[int] | None = None) -> list[
     return [LiveItem(i, v, p, rule_of(v)) for i, v, p in session.execute(statement).all()]
 
 
-def version_summary(version: ItemVersion) -> dict[str, Any]:
-    """A version's content for audit and API answers (no personal data)."""
-    return {"number": version.number, "state": version.state.value, "title": version.title}
-
-
 def copy_fields(version: ItemVersion, **changes: Any) -> ItemFields:
     """The version's fields with some changed (for an edit that starts from the live version)."""
     return replace(fields_of(version), **changes)

@@ -44,11 +44,6 @@ def readable_item(session: Session, actor: Actor, item_id: int) -> PolicyItem:
     return item
 
 
-def readable_version(session: Session, actor: Actor, version_id: int) -> tuple[ItemVersion, PolicyItem]:
-    version = service.get_version(session, version_id)
-    return version, readable_item(session, actor, version.item_id)
-
-
 def version_by_number(session: Session, actor: Actor, item_id: int, number: int) -> ItemVersion:
     readable_item(session, actor, item_id)
     for version in service.versions_of(session, item_id):
