@@ -36,8 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scratch import scratch_database
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from tongban.catalog.resources_domain import FieldDraft
 from tongban.catalog.service import seed_standard_elements
@@ -391,19 +391,8 @@ def main() -> int:
             url = f"sqlite:///{data_dir / 'bench.sqlite3'}"
             print(json.dumps(bench("sqlite", url, args, data_dir), ensure_ascii=False), flush=True)
         if args.postgres:
-            admin_url = make_url(args.postgres)
-            name = f"tongban_bench_api_{os.getpid()}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            url = admin_url.set(database=name).render_as_string(hide_password=False)
-            try:
+            with scratch_database(args.postgres, "api") as url:
                 print(json.dumps(bench("postgresql", url, args, data_dir), ensure_ascii=False), flush=True)
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
     return 0
 
 

@@ -30,8 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from scratch import scratch_database
 from sqlalchemy.orm import Session
 
 from tongban.catalog.resources_domain import FieldDraft
@@ -147,18 +146,8 @@ def main() -> int:
         if not args.skip_sqlite:
             run(f"sqlite:///{folder / 'bench.sqlite3'}", "sqlite", files, args.rows)
         if args.postgres:
-            admin_url = make_url(args.postgres)
-            name = f"tongban_bench_ingest_{os.getpid()}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = admin_url.set(database=name).render_as_string(hide_password=False)
+            with scratch_database(args.postgres, "ingest") as url:
                 run(url, "postgresql", files, args.rows)
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
     return 0
 
 

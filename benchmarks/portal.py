@@ -35,12 +35,12 @@ from typing import Any
 
 import httpx
 import numpy as np
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from exchange_api import free_port, start_server, stop_server
+from scratch import scratch_database
 
 from tongban.catalog.service import seed_standard_elements
 from tongban.db import make_engine, make_session_factory, upgrade
@@ -382,19 +382,8 @@ def main() -> int:
             url = f"sqlite:///{data_dir / 'bench.sqlite3'}"
             print(json.dumps(bench("sqlite", url, args, data_dir), ensure_ascii=False), flush=True)
         if args.database_url:
-            admin_url = make_url(args.database_url)
-            name = f"tongban_bench_portal_{os.getpid()}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            url = admin_url.set(database=name).render_as_string(hide_password=False)
-            try:
+            with scratch_database(args.database_url, "portal") as url:
                 print(json.dumps(bench("postgresql", url, args, data_dir), ensure_ascii=False), flush=True)
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
     return 0
 
 

@@ -45,8 +45,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, select, text, update
-from sqlalchemy.engine import make_url
+from scratch import scratch_database
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tongban.catalog.models import Resource
@@ -561,19 +561,9 @@ def main() -> int:
             )
             print(json.dumps(result, ensure_ascii=False), flush=True)
         if args.postgres:
-            admin_url = make_url(args.postgres)
-            name = f"tongban_bench_profiles_{os.getpid()}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = admin_url.set(database=name).render_as_string(hide_password=False)
+            with scratch_database(args.postgres, "profiles") as url:
                 result = run(url, "postgresql", args.enterprises, args.updates, scratch, pushes=args.pushes)
                 print(json.dumps(result, ensure_ascii=False), flush=True)
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
     return 0
 
 
