@@ -16,7 +16,11 @@ from tests.policy.portal_world import TODAY, PortalWorld, make_portal_world
 from tests.profiles.world import REGISTRATIONS, make_world
 from tests.support.html import attributes, has, text, texts
 from tests.support.web import log_in
+from tongban.config import Settings
+from tongban.kernel.accounts.models import User
 from tongban.kernel.clock import clock
+from tongban.notify import outbox
+from tongban.notify.models import InboxMessage
 from tongban.policy.models import Engagement
 from tongban.rules.explain import money_text
 
@@ -177,3 +181,33 @@ def test_the_empty_state_explains_and_points_to_the_library(
     assert attributes(html, "empty-reason")[0]["data-reason"] == "no-items"
     assert attributes(html, "empty-library")[0]["href"] == "/policies"
     assert has(html, "near-misses-empty")
+
+
+def test_following_the_notification_link_counts_as_opened_once(
+    client: TestClient,
+    world: PortalWorld,
+    db: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    outbox.send_due(session_factory, settings=settings)  # the inbox messages matching queued
+    link = db.scalar(
+        select(InboxMessage.link)
+        .join(User, User.id == InboxMessage.user_id)
+        .where(
+            User.username == "enterprise",
+            InboxMessage.link.like(f"/portal/policies/{world.codes['big']}?n=%"),
+        )
+    )
+    assert link is not None
+    log_in(client, "enterprise")
+    for _ in range(2):
+        assert client.get(link).status_code == 200
+    assert client.get(f"/portal/policies/{world.codes['big']}?n=forged.token").status_code == 200
+    db.rollback()  # a fresh look at what the requests wrote
+    opened = db.scalar(
+        select(func.count())
+        .select_from(Engagement)
+        .where(Engagement.subject == world.uscc, Engagement.step == "opened")
+    )
+    assert opened == 1
