@@ -14,8 +14,9 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+from uuid import uuid4
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongban.catalog import search
@@ -119,13 +120,10 @@ def items_of(session: Session, policy_id: int) -> list[PolicyItem]:
 # --- items and versions --------------------------------------------------------------------------
 
 
-def _new_code(session: Session) -> str:
-    year = today().year
-    prefix = f"ZC-{year}-"
-    count = session.scalar(
-        select(func.count()).select_from(PolicyItem).where(PolicyItem.code.like(f"{prefix}%"))
-    )
-    return f"{prefix}{(count or 0) + 1:04d}"
+def _public_code(item_id: int) -> str:
+    """The item's public code from its id (ZC-2026-0001): unique without counting, so two officers
+    creating items at the same moment cannot collide."""
+    return f"ZC-{today().year}-{item_id:04d}"
 
 
 def search_document(policy: Policy, version: ItemVersion) -> str:
@@ -182,10 +180,11 @@ def create_item(session: Session, actor: Actor, policy_id: int, fields: ItemFiel
     _check_org(session, actor, Permission.POLICY_DRAFT, policy.org_id)
     clean = domain.check_item(fields)
     item = PolicyItem(
-        policy_id=policy.id, code=_new_code(session), org_id=policy.org_id, state=ItemState.UNPUBLISHED
+        policy_id=policy.id, code=f"new-{uuid4().hex}", org_id=policy.org_id, state=ItemState.UNPUBLISHED
     )
     session.add(item)
     session.flush()
+    item.code = _public_code(item.id)
     version = ItemVersion(
         item_id=item.id, number=1, state=VersionState.DRAFT, title=clean.title, created_by_id=actor.id
     )
