@@ -8,6 +8,7 @@ outbox is worked."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.support.mail import Mailbox, smtp_server
 from tongban.config import Settings
 from tongban.demo.organisations import DEMO_PASSWORD, seed
 from tongban.jobs import huey
+from tongban.kernel.clock import clock
 from tongban.notify import outbox
 from tongban.policy import jobs as policy_jobs
 from tongban.profiles import snapshot
@@ -35,6 +37,10 @@ def city_server(
 ) -> Iterator[LiveServer]:
     """The demo accounts, two enterprises in the profiles and a snapshot of them; background jobs
     (the match run after publication) run at once, on the served database."""
+    # Office hours on today's date: e-mail waits out the recipient's quiet hours (22:00–08:00),
+    # which a run in the evening would otherwise hit.
+    day = clock.today()
+    clock.freeze(datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
     monkeypatch.setattr(policy_jobs, "sessions", lambda: live_server.session_factory)
     monkeypatch.setattr(huey, "immediate", True)
     with live_server.session() as session:
