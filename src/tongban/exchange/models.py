@@ -277,7 +277,7 @@ class AccessLogEntry(Base):
     )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, doc="When.")
     consumer_org_id: Mapped[int | None] = mapped_column(
-        index=True, doc="Department that accessed (empty if unknown)."
+        doc="Department that accessed (empty if unknown; indexed with the time)."
     )
     token_id: Mapped[int | None] = mapped_column(doc="API token (application) used.")
     actor_kind: Mapped[str] = mapped_column(
@@ -307,8 +307,10 @@ class AccessLogSubject(Base):
     __tablename__ = "access_log_subjects"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # No foreign key: the writer inserts an entry and its subjects in one transaction and the
+    # chain's hash covers them (docs/decisions/0002-access-log-without-foreign-key.md).
     entry_seq: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("access_log.seq"), index=True, doc="The access, by its seq in the chain."
+        BigInteger, index=True, doc="The access, by its seq in the chain."
     )
     subject: Mapped[str] = mapped_column(String(30), index=True, doc="USCC or resident ID.")
 
