@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -117,6 +118,12 @@ class RequestContext:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Everything loaded at start-up (the framework, the models, the code lists) lives as long as
+    # the process: leave it out of the garbage collector's full passes, which otherwise walked
+    # it all and stalled a server process for ~120 ms every few thousand requests (the p99 of
+    # the data API; see docs/sharing-and-access.md).
+    gc.collect()
+    gc.freeze()
     yield
     # The access log's group-commit writer commits what is queued, then stops.
     app.state.access_log.close()

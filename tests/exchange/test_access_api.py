@@ -259,7 +259,7 @@ def test_nothing_is_sent_when_the_log_cannot_record_the_access(
     def broken(*_args: Any, **_kwargs: Any) -> list[int]:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(access_log, "append_committed", broken)
+    monkeypatch.setattr(access_log, "_append_committed", broken)
     response = client.get(f"/api/v1/data/{MARKET_CODE}/subjects/{USCC}", headers=market.headers)
     assert response.status_code == 503 and response.json()["code"] == "access_log_unavailable"
     assert "厦门鹭江" not in response.text

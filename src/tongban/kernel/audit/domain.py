@@ -51,9 +51,14 @@ class EventFields:
 
 
 def event_hash(fields: EventFields) -> str:
+    return chained_hash(fields.seq, hash_body(fields), fields.prev_hash)
+
+
+def hash_body(fields: EventFields) -> str:
+    """The hashed material of an event without its place in the chain (seq and previous hash):
+    an appender prepares it before taking the chain's lock and only chains it inside."""
     moment = fields.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     material = [
-        fields.seq,
         moment,
         fields.actor_kind,
         fields.actor_id,
@@ -64,10 +69,13 @@ def event_hash(fields: EventFields) -> str:
         fields.object_id,
         fields.summary,
         fields.request_id,
-        fields.prev_hash,
     ]
-    encoded = json.dumps(material, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
+    return json.dumps(material, ensure_ascii=False, separators=(",", ":"))[1:-1]
+
+
+def chained_hash(seq: int, body: str, prev_hash: str) -> str:
+    """SHA-256 of the JSON array [seq, *body, prev_hash] (the hashes are hex, seq an integer)."""
+    return hashlib.sha256(f'[{int(seq)},{body},"{prev_hash}"]'.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
