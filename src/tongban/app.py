@@ -118,16 +118,21 @@ class RequestContext:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Everything loaded at start-up (the framework, the models, the code lists) lives as long as
-    # the process: leave it out of the garbage collector's full passes, which otherwise walked
-    # it all and stalled a server process for ~120 ms every few thousand requests (the p99 of
-    # the data API; see docs/sharing-and-access.md).
-    gc.collect()
-    gc.freeze()
     yield
     # The access log's group-commit writer commits what is queued, then stops.
     app.state.access_log.close()
     app.state.data_sessions.kw["bind"].dispose()
+
+
+def served_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The application of a server process. Everything loaded at start-up (the framework, the
+    models, the code lists) lives as long as the process: it is left out of the garbage
+    collector's full passes, which otherwise walked it all and stalled the process for ~120 ms
+    every few thousand requests (the data API's p99; see docs/sharing-and-access.md)."""
+    app = create_app(settings, engine)
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -1,5 +1,5 @@
 """ASGI entry point for process managers (uvicorn/gunicorn workers): `tongban.asgi:app`."""
 
-from tongban.app import create_app
+from tongban.app import served_app
 
-app = create_app()
+app = served_app()

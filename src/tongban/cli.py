@@ -122,7 +122,7 @@ def serve(
     """Serve the web portal, the workbench and the API."""
     import uvicorn
 
-    from tongban.app import create_app
+    from tongban.app import served_app
 
     settings = _settings()
     engine = _engine(settings)
@@ -130,7 +130,7 @@ def serve(
     if workers > 1:
         uvicorn.run("tongban.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
     else:
-        uvicorn.run(create_app(settings, engine), host=host, port=port, proxy_headers=True)
+        uvicorn.run(served_app(settings, engine), host=host, port=port, proxy_headers=True)
 
 
 def _write_city(scale: int, out: Path, seed: int | None) -> None:
