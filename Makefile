@@ -49,6 +49,7 @@ messages: install
 	$(BIN)/python scripts/messages.py $(TSV)
 
 benchmarks: install
+	@bash scripts/ensure-wrk.sh
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:

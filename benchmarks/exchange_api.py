@@ -7,8 +7,8 @@ grant to 税务局 and an API token; starts ``uvicorn tongban.asgi:app`` (``--wo
 processes, uvloop and httptools); then drives it with ``wrk`` on the same machine — half
 by-subject reads (``GET /api/v1/data/{code}/subjects/{uscc}``), half verifications
 (``POST /api/v1/verify/{code}``), random subjects — for a bounded time, loopback only.
-Without wrk (``apt-get install -y wrk``) a bounded asyncio client stands in (it costs the
-server more CPU, so its figures are lower).
+Without wrk (``make benchmarks`` installs it, or ``apt-get install -y wrk``) a bounded asyncio
+client stands in (it costs the server more CPU, so its figures are lower).
 
 Afterwards it checks that every request answered 2xx, that the access log holds one entry per
 request, and that the access chain verifies. Prints one JSON object per database:
@@ -353,7 +353,9 @@ def bench(database: str, url: str, args: argparse.Namespace, data_dir: Path) -> 
     port = free_port()
     server = start_server(url, data_dir, port, args.workers)
     try:
-        warm = max(2, args.seconds // 5)
+        # Warm up long enough for the steady state: prepared statements, caches and the
+        # databases' pages (a short warm-up left the first seconds of the measured run slow).
+        warm = max(5, args.seconds // 2)
         if shutil.which("wrk"):
             run_wrk(port, secret, people, warm, args.connections, args.threads)
             cpu = server_cpu_seconds(server)
