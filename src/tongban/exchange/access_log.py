@@ -147,8 +147,10 @@ def _clean(value: str, limit: int | None = None) -> str:
     return cleaned[:limit] if limit else cleaned
 
 
-def prepare(draft: AccessDraft) -> _Prepared:
+def _prepare(draft: AccessDraft) -> _Prepared:
     """Everything about an entry that can be done before taking the chain's lock."""
+    if draft.occurred_at.tzinfo is None:  # as the UTC column type refuses it on every path
+        raise ValueError("naive datetime given to an access log entry")
     subjects = sorted({_clean(s, SUBJECT_LENGTH) for s in draft.subjects} - {""})
     count = draft.subject_count if draft.subject_count is not None else len(subjects)
     values: dict[str, Any] = {
@@ -252,8 +254,8 @@ def _write_postgresql(
     head_hash: str,
 ) -> None:
     """The batch's entries, subjects and new head in one statement of one round trip: one array
-    per column. Row by row (the driver's executemany, in pipeline mode) cost a third of a
-    server process's CPU at 1,000 requests/s."""
+    per column. Row by row (the driver's executemany, in pipeline mode), the log writer took 35 %
+    of a server process's Python time at 1,000 requests/s; this way 23 %."""
     parameters: dict[str, Any] = {name: [row[name] for row in rows] for name in rows[0]}
     parameters["fields"] = [json.dumps(fields, ensure_ascii=False) for fields in parameters["fields"]]
     parameters["subject_seqs"] = [row["entry_seq"] for row in subject_rows]
@@ -284,7 +286,7 @@ def _appenders_take_turns(engine: Engine) -> Iterator[None]:
 def append_committed(engine: Engine, drafts: Sequence[AccessDraft]) -> list[int]:
     """Append in a short transaction of its own (taking the write lock at once), committed
     before returning."""
-    return _append_committed(engine, [prepare(draft) for draft in drafts])
+    return _append_committed(engine, [_prepare(draft) for draft in drafts])
 
 
 def _append_committed(
@@ -454,7 +456,7 @@ class AccessLogWriter:
         waiting: list[Future[int]] = []
         for draft, future in batch:  # outside the appenders' turn: the other processes go on
             try:
-                prepared.append(prepare(draft))
+                prepared.append(_prepare(draft))
                 waiting.append(future)
             except Exception:
                 log.exception("an access log entry could not be prepared")
