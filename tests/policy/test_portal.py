@@ -18,7 +18,7 @@ from tests.support.actors import actor
 from tongban.exchange import usage
 from tongban.exchange.models import AccessKind
 from tongban.kernel.errors import NotFound, PermissionDenied, ValidationFailed
-from tongban.policy import portal, service
+from tongban.policy import portal, portal_explain, service
 from tongban.policy.models import Engagement
 from tongban.rules.explain import money_text
 
@@ -73,11 +73,11 @@ def test_a_withdrawn_item_leaves_the_list(db: Session, world: PortalWorld) -> No
     found = portal.my_policies(db, actor(db, "enterprise"))
     assert world.codes["soon"] not in codes(found.items)
     with pytest.raises(NotFound):
-        portal.my_item(db, actor(db, "enterprise"), world.codes["soon"])
+        portal_explain.my_item(db, actor(db, "enterprise"), world.codes["soon"])
 
 
 def test_the_explanation_lists_conditions_with_sources_and_actions(db: Session, world: PortalWorld) -> None:
-    found = portal.my_item(db, actor(db, "enterprise"), world.codes["range"], language="zh-CN")
+    found = portal_explain.my_item(db, actor(db, "enterprise"), world.codes["range"], language="zh-CN")
     assert found.item.status == "likely" and found.matched
     marks = [c.mark for c in found.conditions]
     assert marks == ["✓", "?"]
@@ -101,7 +101,7 @@ def test_the_explanation_lists_conditions_with_sources_and_actions(db: Session, 
 
 
 def test_a_missed_threshold_says_how_far_and_offers_a_dispute(db: Session, world: PortalWorld) -> None:
-    found = portal.my_item(db, actor(db, "enterprise"), world.codes["miss"], language="zh-CN")
+    found = portal_explain.my_item(db, actor(db, "enterprise"), world.codes["miss"], language="zh-CN")
     assert found.item.status == "ineligible" and not found.matched
     assert found.near_miss == f"营业收入还差{money_text(world.miss_gap_fen)}"
     failing = found.conditions[1]
@@ -109,12 +109,12 @@ def test_a_missed_threshold_says_how_far_and_offers_a_dispute(db: Session, world
     revenue = failing.values[0]
     assert revenue.column == "revenue@2025" and revenue.known and revenue.dispute_url
     assert "year=2025" in revenue.dispute_url and not revenue.provide_url
-    english = portal.my_item(db, actor(db, "enterprise"), world.codes["miss"], language="en")
+    english = portal_explain.my_item(db, actor(db, "enterprise"), world.codes["miss"], language="en")
     assert english.near_miss.startswith("revenue needs CNY ")
 
 
 def test_near_misses_are_items_one_threshold_away(db: Session, world: PortalWorld) -> None:
-    misses = portal.near_misses(db, actor(db, "enterprise"), language="zh-CN")
+    misses = portal_explain.near_misses(db, actor(db, "enterprise"), language="zh-CN")
     assert [m.item.code for m in misses] == [world.codes["miss"]]
     miss = misses[0]
     assert miss.message == f"营业收入还差{money_text(world.miss_gap_fen)}"
@@ -130,7 +130,7 @@ def test_reading_the_profile_is_in_who_used_my_data(db: Session, world: PortalWo
         return len([e for e in usage.my_usage(db, enterprise).items if e.kind is AccessKind.PLATFORM])
 
     before = platform_uses()
-    portal.my_item(db, enterprise, world.codes["big"])
+    portal_explain.my_item(db, enterprise, world.codes["big"])
     db.commit()
     assert platform_uses() > before
 
@@ -154,9 +154,9 @@ def test_only_the_enterprise_itself_may_look(db: Session, world: PortalWorld) ->
         portal.my_policies(db, other, subject=world.uscc)
     assert refused.value.code == "other_enterprise"
     with pytest.raises(PermissionDenied):
-        portal.my_item(db, other, world.codes["big"], subject=world.uscc)
+        portal_explain.my_item(db, other, world.codes["big"], subject=world.uscc)
     with pytest.raises(PermissionDenied):
-        portal.near_misses(db, other, subject=world.uscc)
+        portal_explain.near_misses(db, other, subject=world.uscc)
     with pytest.raises(PermissionDenied):
         portal.my_policies(db, actor(db, "policy_officer"))
     own = portal.my_policies(db, other)

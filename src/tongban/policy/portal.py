@@ -17,7 +17,7 @@ import calendar as month_calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,9 +31,6 @@ from tongban.policy.domain import ItemState, WindowState
 from tongban.policy.models import ItemVersion, Match, Policy, PolicyItem
 from tongban.rules.evaluate import AmountRange
 from tongban.rules.explain import money_text
-
-if TYPE_CHECKING:
-    from tongban.policy.portal_explain import MyItem, NearMiss
 
 SORTS = ("amount", "closing")
 FILTERS = ("all", "eligible", "likely", "closing_soon")
@@ -369,31 +366,6 @@ def get_live(session: Session, code: str) -> tuple[PolicyItem, ItemVersion, Show
     if found is None:
         raise NotFound(N_("There is no such published policy item."), code="item_not_found")
     return found[0], found[1], shown_of(found[2:])
-
-
-def near_misses(
-    session: Session,
-    actor: Actor,
-    limit: int = 10,
-    *,
-    subject: str | None = None,
-    language: str | None = None,
-) -> list[NearMiss]:
-    """Live items the enterprise is not matched to but would be with one figure changed (a single
-    failing threshold), with the change in words ("营业收入还差210万元"); ranked by the amount it
-    would then get. See ``portal_explain``."""
-    from tongban.policy import portal_explain
-
-    return portal_explain.near_misses(session, actor, limit, subject=subject, language=language)
-
-
-def my_item(
-    session: Session, actor: Actor, code: str, *, subject: str | None = None, language: str | None = None
-) -> MyItem:
-    """Why the enterprise qualifies for a live item, or what is missing (see ``portal_explain``)."""
-    from tongban.policy import portal_explain
-
-    return portal_explain.my_item(session, actor, code, subject=subject, language=language)
 
 
 def record_view(

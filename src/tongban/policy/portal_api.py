@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from tongban.kernel.i18n import translate
-from tongban.policy import portal
+from tongban.policy import portal, portal_explain
 from tongban.policy.portal import PortalItem
 from tongban.policy.portal_explain import ValueLine
 from tongban.web.deps import DB, CurrentActor
@@ -181,7 +181,7 @@ def list_mine(
 def list_near_misses(
     db: DB, actor: CurrentActor, limit: int = Query(default=10, ge=1, le=50), uscc: str | None = USCC
 ) -> list[NearMissOut]:
-    found = portal.near_misses(db, actor, limit, subject=uscc)
+    found = portal_explain.near_misses(db, actor, limit, subject=uscc)
     return [
         NearMissOut(item=ItemOut.of(n.item), message=n.message, column=n.column, attribute=n.attribute)
         for n in found
@@ -221,7 +221,7 @@ def get_calendar(
     ),
 )
 def explain_item(db: DB, actor: CurrentActor, code: str, uscc: str | None = USCC) -> ExplanationOut:
-    found = portal.my_item(db, actor, code[:40], subject=uscc)
+    found = portal_explain.my_item(db, actor, code[:40], subject=uscc)
     return ExplanationOut(
         item=ItemOut.of(found.item),
         matched=found.matched,

@@ -12,7 +12,7 @@ from tongban.db import transaction
 from tongban.kernel.errors import N_
 from tongban.kernel.i18n import current_language
 from tongban.notify.service import unread_count
-from tongban.policy import domain, portal
+from tongban.policy import domain, portal, portal_explain
 from tongban.web.deps import DB, CurrentActor
 from tongban.web.templating import render, use_request_language
 
@@ -54,7 +54,7 @@ def my_policies(
     use_request_language(request)
     found = portal.my_policies(db, actor, sort, tab, support_type=type)
     calendar = portal.calendar(db, actor, 3) if view == "calendar" else None
-    misses = portal.near_misses(db, actor, NEAR_MISSES_SHOWN)
+    misses = portal_explain.near_misses(db, actor, NEAR_MISSES_SHOWN)
     unread = unread_count(db, actor.id) if actor.id is not None and actor.kind == "user" else 0
     return render(
         request,
@@ -82,7 +82,7 @@ def my_item(
 ) -> Response:
     """Why the enterprise qualifies, or what is missing; opening it counts as "viewed"."""
     use_request_language(request)
-    found = portal.my_item(db, actor, code[:40], language=current_language.get())
+    found = portal_explain.my_item(db, actor, code[:40], language=current_language.get())
     # The funnel step is written in a short transaction of its own: this request only reads.
     with transaction(request.app.state.session_factory) as writing:
         portal.record_view(
