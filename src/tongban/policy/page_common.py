@@ -4,9 +4,10 @@ exactly, lists), showing money, labels of states and fields, the template contex
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.datastructures import FormData
 
@@ -14,6 +15,8 @@ from tongban.kernel.errors import N_, FieldProblem, ValidationFailed
 from tongban.kernel.i18n import current_language, translate
 from tongban.policy import domain
 from tongban.policy.domain import ItemFields, PolicyFields, PolicyLevel
+
+_Fields = TypeVar("_Fields", ItemFields, PolicyFields)
 
 _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿]?)\s*元?")
 _UNITS = {"": Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000)}
@@ -156,13 +159,18 @@ def item_fields(values: dict[str, Any]) -> ItemFields:
         annual_budget_fen=budget,
         no_application=bool(values["no_application"]),
     )
+    _refuse_all(problems, domain.check_item, fields)
+    return fields
+
+
+def _refuse_all(problems: list[FieldProblem], check: Callable[[_Fields], object], fields: _Fields) -> None:
+    """Raise the form's own problems together with the domain check's, each on its field."""
     try:
-        domain.check_item(fields)
+        check(fields)
     except ValidationFailed as error:
         problems += error.fields
     if problems:
         raise ValidationFailed(fields=problems)
-    return fields
 
 
 def values_of_version(version: Any) -> dict[str, Any]:
@@ -221,12 +229,7 @@ def policy_fields(values: dict[str, Any]) -> PolicyFields:
         source_url=values["source_url"],
         **dates,
     )
-    try:
-        domain.check_policy(fields)
-    except ValidationFailed as error:
-        problems += error.fields
-    if problems:
-        raise ValidationFailed(fields=problems)
+    _refuse_all(problems, domain.check_policy, fields)
     return fields
 
 
